@@ -1,0 +1,221 @@
+//! Building and starting a connection.
+
+use std::fmt;
+use std::rc::Rc;
+
+use actix::{Addr, Recipient, Supervisor};
+use awc::http::header::{HeaderName, HeaderValue, AUTHORIZATION};
+use awc::ws::WebsocketsRequest;
+use tether::{
+    Backoff, ConfigError, MessageBuffer, ResiliencyConfig, ResiliencyConfigBuilder, StateMachine,
+};
+
+use super::dialer::{Customize, Dialer};
+use super::ConnectionActor;
+use crate::subscribers::Subscribers;
+use crate::target::Target;
+use crate::{
+    BuildError, ConnectionId, Counters, DefaultRetryPolicy, Incoming, RetryPolicy, StateChanged,
+    Undelivered,
+};
+
+/// actix's default mailbox capacity.
+const DEFAULT_MAILBOX_CAPACITY: usize = 16;
+
+/// Configures a [`ConnectionActor`]. Obtained from [`ConnectionActor::builder`].
+///
+/// Every mistake (bad URL, bad header, bad configuration) is reported by
+/// [`build`](Self::build) or [`start`](Self::start), before anything connects.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use tether_actix::ConnectionActor;
+///
+/// # #[actix::main] async fn main() -> Result<(), tether_actix::BuildError> {
+/// let connection = ConnectionActor::builder("ws://127.0.0.1:8080/ws")
+///     .configure(|config| config.heartbeat_interval(Duration::from_secs(5)))
+///     .bearer_auth("s3cret")
+///     .start()?;
+/// # let _ = connection; Ok(()) }
+/// ```
+pub struct ConnectionBuilder {
+    url: String,
+    config: Result<ResiliencyConfig, ConfigError>,
+    seed: Option<u64>,
+    policy: Box<dyn RetryPolicy>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    invalid_header: Option<String>,
+    customize: Option<Customize>,
+    subscribers: Subscribers,
+    mailbox_capacity: usize,
+}
+
+impl ConnectionBuilder {
+    pub(super) fn new(url: String) -> Self {
+        Self {
+            url,
+            config: Ok(ResiliencyConfig::default()),
+            seed: None,
+            policy: Box::new(DefaultRetryPolicy),
+            headers: Vec::new(),
+            invalid_header: None,
+            customize: None,
+            subscribers: Subscribers::default(),
+            mailbox_capacity: DEFAULT_MAILBOX_CAPACITY,
+        }
+    }
+
+    /// Use this configuration (the default is [`ResiliencyConfig::default`]).
+    pub fn config(mut self, config: ResiliencyConfig) -> Self {
+        self.config = Ok(config);
+        self
+    }
+
+    /// Adjust the configuration in place; an invalid result is reported by `build`.
+    pub fn configure(
+        mut self,
+        adjust: impl FnOnce(ResiliencyConfigBuilder) -> ResiliencyConfigBuilder,
+    ) -> Self {
+        self.config = self
+            .config
+            .and_then(|config| adjust(config.to_builder()).build());
+        self
+    }
+
+    /// Seed the backoff jitter, for repeatable delays in tests. Without a seed each
+    /// connection draws its own from the operating system.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Decide which failures are retried (default: [`DefaultRetryPolicy`]).
+    pub fn retry_policy(mut self, policy: impl RetryPolicy) -> Self {
+        self.policy = Box::new(policy);
+        self
+    }
+
+    /// Send this header with every handshake. Values are treated as secrets: never
+    /// logged, and marked sensitive.
+    pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        let name_text = name.as_ref();
+        match (
+            HeaderName::try_from(name_text),
+            HeaderValue::try_from(value.as_ref()),
+        ) {
+            (Ok(name), Ok(mut value)) => {
+                value.set_sensitive(true);
+                self.headers.push((name, value));
+            }
+            _ => {
+                self.invalid_header
+                    .get_or_insert_with(|| name_text.to_owned());
+            }
+        }
+        self
+    }
+
+    /// Send `Authorization: Bearer <token>` with every handshake (in a header, never in
+    /// the URL). For a token that changes, use [`on_request`](Self::on_request).
+    pub fn bearer_auth(self, token: impl fmt::Display) -> Self {
+        self.header(AUTHORIZATION.as_str(), format!("Bearer {token}"))
+    }
+
+    /// Adjust the handshake request of every attempt, after the fixed headers: for
+    /// example to set a freshly read token on each reconnect.
+    pub fn on_request(
+        mut self,
+        customize: impl Fn(WebsocketsRequest) -> WebsocketsRequest + 'static,
+    ) -> Self {
+        self.customize = Some(Rc::new(customize));
+        self
+    }
+
+    /// Publish every state change to this recipient.
+    pub fn on_state(mut self, recipient: Recipient<StateChanged>) -> Self {
+        self.subscribers.state.push(recipient);
+        self
+    }
+
+    /// Publish every incoming message to this recipient.
+    pub fn on_message(mut self, recipient: Recipient<Incoming>) -> Self {
+        self.subscribers.incoming.push(recipient);
+        self
+    }
+
+    /// Hand buffered messages that will never be sent to this recipient.
+    pub fn on_undelivered(mut self, recipient: Recipient<Undelivered>) -> Self {
+        self.subscribers.undelivered.push(recipient);
+        self
+    }
+
+    /// Capacity of the actor's mailbox (default 16). `Addr::send` waits while it is full.
+    pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
+        self.mailbox_capacity = capacity;
+        self
+    }
+
+    /// Validate everything and build the actor, without starting it.
+    pub fn build(self) -> Result<ConnectionActor, BuildError> {
+        let target = Target::parse(&self.url)?;
+        if let Some(name) = self.invalid_header {
+            return Err(BuildError::InvalidHeader { name });
+        }
+        if self.mailbox_capacity == 0 {
+            return Err(BuildError::ZeroMailboxCapacity);
+        }
+        let config = self.config?;
+        let backoff = match self.seed {
+            Some(seed) => Backoff::with_seed(&config, seed),
+            None => Backoff::new(&config),
+        };
+        let id = ConnectionId::next();
+        let span = tracing::info_span!("tether.connection", id = %id, url = %target.redacted());
+        let dialer = Dialer::new(
+            target,
+            self.headers,
+            self.customize,
+            config.connect_timeout(),
+            config.max_message_size(),
+        );
+        Ok(ConnectionActor {
+            id,
+            machine: StateMachine::from_config(&config),
+            buffer: MessageBuffer::from_config(&config),
+            backoff,
+            dialer,
+            policy: self.policy,
+            subscribers: self.subscribers,
+            counters: Counters::default(),
+            link: None,
+            generation: 0,
+            started_once: false,
+            mailbox_capacity: self.mailbox_capacity,
+            not_before: None,
+            next_delay: None,
+            last_reason: None,
+            closing: false,
+            close_waiters: Vec::new(),
+            span,
+            config,
+        })
+    }
+
+    /// Validate, build and start the actor under an actix [`Supervisor`] on the current
+    /// arbiter (call it from inside a running actix `System`). It connects at once.
+    pub fn start(self) -> Result<Addr<ConnectionActor>, BuildError> {
+        let actor = self.build()?;
+        Ok(Supervisor::start(move |_| actor))
+    }
+}
+
+impl fmt::Debug for ConnectionBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionBuilder")
+            .field("config", &self.config)
+            .field("seed", &self.seed)
+            .field("policy", &self.policy)
+            .field("headers", &self.headers.len())
+            .finish_non_exhaustive()
+    }
+}

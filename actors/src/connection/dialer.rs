@@ -1,0 +1,114 @@
+//! Builds the handshake request for each attempt and classifies its failures.
+
+use std::fmt;
+use std::rc::Rc;
+use std::time::Duration;
+
+use awc::error::{ConnectError, SendRequestError, WsClientError};
+use awc::http::header::{HeaderName, HeaderValue};
+use awc::ws::WebsocketsRequest;
+
+use super::retry_after::{CaptureRetryAfter, RetryAfterSlot};
+use crate::target::Target;
+use crate::DisconnectReason;
+
+/// A closure that adjusts the handshake request of every attempt.
+pub(crate) type Customize = Rc<dyn Fn(WebsocketsRequest) -> WebsocketsRequest>;
+
+/// Everything needed to start one connection attempt.
+pub(crate) struct Dialer {
+    client: awc::Client,
+    target: Target,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    customize: Option<Customize>,
+    max_message_size: usize,
+    retry_after: RetryAfterSlot,
+}
+
+impl Dialer {
+    pub(crate) fn new(
+        target: Target,
+        headers: Vec<(HeaderName, HeaderValue)>,
+        customize: Option<Customize>,
+        connect_timeout: Duration,
+        max_message_size: usize,
+    ) -> Self {
+        let retry_after = RetryAfterSlot::default();
+        let client = awc::Client::builder()
+            // Bounds the handshake; the connector's own timeout bounds TCP connect.
+            .timeout(connect_timeout)
+            .connector(awc::Connector::new().timeout(connect_timeout))
+            .wrap(CaptureRetryAfter(retry_after.clone()))
+            .finish();
+        Self {
+            client,
+            target,
+            headers,
+            customize,
+            max_message_size,
+            retry_after,
+        }
+    }
+
+    pub(crate) fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The handshake request for the next attempt: fixed headers first, then the
+    /// per-attempt closure (which may replace them, e.g. with a fresh token).
+    pub(crate) fn request(&self) -> WebsocketsRequest {
+        let mut request = self
+            .client
+            .ws(self.target.as_str())
+            .max_frame_size(self.max_message_size);
+        for (name, value) in &self.headers {
+            request = request.set_header(name.clone(), value.clone());
+        }
+        match &self.customize {
+            Some(customize) => customize(request),
+            None => request,
+        }
+    }
+
+    /// Turns awc's error into the reason published and judged by the retry policy.
+    pub(crate) fn classify(&self, error: WsClientError, timeout: Duration) -> DisconnectReason {
+        match error {
+            WsClientError::InvalidResponseStatus(status) => DisconnectReason::HandshakeRejected {
+                status: status.as_u16(),
+                retry_after: self.retry_after.take(),
+            },
+            WsClientError::SendRequest(SendRequestError::Timeout)
+            | WsClientError::SendRequest(SendRequestError::Connect(ConnectError::Timeout)) => {
+                DisconnectReason::ConnectTimeout { after: timeout }
+            }
+            WsClientError::SendRequest(error) => DisconnectReason::ConnectFailed {
+                message: error.to_string(),
+            },
+            WsClientError::Protocol(error) => DisconnectReason::ProtocolError {
+                message: error.to_string(),
+            },
+            other => DisconnectReason::HandshakeInvalid {
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for Dialer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Header values may be credentials: only their names are shown.
+        f.debug_struct("Dialer")
+            .field("target", &self.target)
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(name, _)| name)
+                    .collect::<Vec<_>>(),
+            )
+            .field("customized", &self.customize.is_some())
+            .field("max_message_size", &self.max_message_size)
+            .finish_non_exhaustive()
+    }
+}

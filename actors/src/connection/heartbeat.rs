@@ -1,0 +1,49 @@
+//! The heartbeat: pings on an interval and declares the link dead when nothing answers.
+
+use std::time::Instant;
+
+use actix::{AsyncContext, Context};
+use bytes::Bytes;
+
+use super::ConnectionActor;
+use crate::DisconnectReason;
+
+impl ConnectionActor {
+    /// Runs every `heartbeat_interval` while Connected.
+    pub(super) fn heartbeat_tick(&mut self, ctx: &mut Context<Self>) {
+        let now = Instant::now();
+        self.machine.refresh(now);
+        let timeout = self.config.heartbeat_timeout();
+        let Some(link) = self.link.as_mut() else {
+            return;
+        };
+        if link.ping_sent_at.is_some() {
+            return; // the previous ping is still within its timeout
+        }
+        link.pings_sent += 1;
+        link.pending_ping = Some(Bytes::copy_from_slice(&link.pings_sent.to_be_bytes()));
+        link.ping_sent_at = Some(now);
+        link.wake_writer();
+        let generation = link.generation;
+        // One check per ping, `timeout` after it: detection never waits for the next tick.
+        ctx.run_later(timeout, move |act, ctx| {
+            act.check_heartbeat(generation, now, ctx);
+        });
+    }
+
+    fn check_heartbeat(&mut self, generation: u64, sent_at: Instant, ctx: &mut Context<Self>) {
+        let Some(link) = self
+            .link
+            .as_mut()
+            .filter(|link| link.generation == generation)
+        else {
+            return;
+        };
+        if link.last_seen >= sent_at {
+            link.ping_sent_at = None;
+            return;
+        }
+        let timeout = self.config.heartbeat_timeout();
+        self.fail(ctx, DisconnectReason::HeartbeatTimeout { timeout });
+    }
+}

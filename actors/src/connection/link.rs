@@ -1,0 +1,92 @@
+//! Everything that belongs to one established WebSocket connection.
+
+use std::fmt;
+use std::task::Waker;
+use std::time::Instant;
+
+use actix::SpawnHandle;
+use actix_codec::Framed;
+use awc::ws::{Codec, Message};
+use awc::BoxedSocket;
+use bytes::Bytes;
+use futures_util::stream::SplitSink;
+
+use super::assembler::Assembler;
+
+pub(crate) type WsSink = SplitSink<Framed<BoxedSocket, Codec>, Message>;
+
+/// One live connection. Dropped (or handed to a closing task) when the link ends; the
+/// actor itself survives.
+pub(crate) struct Link {
+    /// Distinguishes this connection's timers from those of earlier ones.
+    pub(crate) generation: u64,
+    pub(crate) sink: WsSink,
+    /// The reading half, registered with the context; cancelled on teardown.
+    pub(crate) reader: SpawnHandle,
+    pub(crate) heartbeat: SpawnHandle,
+    pub(crate) assembler: Assembler,
+    /// Control frames wait here and are written before data.
+    pub(crate) pending_pong: Option<Bytes>,
+    pub(crate) pending_ping: Option<Bytes>,
+    /// Last time any frame arrived.
+    pub(crate) last_seen: Instant,
+    /// When the unanswered heartbeat ping was sent.
+    pub(crate) ping_sent_at: Option<Instant>,
+    pub(crate) pings_sent: u64,
+    /// Wakes the writer when something new is queued.
+    pub(crate) writer_waker: Option<Waker>,
+}
+
+impl Link {
+    pub(crate) fn new(
+        generation: u64,
+        sink: WsSink,
+        reader: SpawnHandle,
+        heartbeat: SpawnHandle,
+        max_message_size: usize,
+    ) -> Self {
+        Self {
+            generation,
+            sink,
+            reader,
+            heartbeat,
+            assembler: Assembler::new(max_message_size),
+            pending_pong: None,
+            pending_ping: None,
+            last_seen: Instant::now(),
+            ping_sent_at: None,
+            pings_sent: 0,
+            writer_waker: None,
+        }
+    }
+
+    /// The next control frame to write, pongs first (a peer may be waiting on one).
+    pub(crate) fn take_control(&mut self) -> Option<Message> {
+        if let Some(payload) = self.pending_pong.take() {
+            return Some(Message::Pong(payload));
+        }
+        self.pending_ping.take().map(Message::Ping)
+    }
+
+    pub(crate) fn has_control(&self) -> bool {
+        self.pending_pong.is_some() || self.pending_ping.is_some()
+    }
+
+    pub(crate) fn wake_writer(&mut self) {
+        if let Some(waker) = self.writer_waker.take() {
+            waker.wake();
+        }
+    }
+}
+
+impl fmt::Debug for Link {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The socket itself has no `Debug`.
+        f.debug_struct("Link")
+            .field("generation", &self.generation)
+            .field("last_seen", &self.last_seen)
+            .field("ping_sent_at", &self.ping_sent_at)
+            .field("pings_sent", &self.pings_sent)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,100 @@
+//! Errors of the actor crate.
+
+use tether::buffer::FullReason;
+use tether::ConfigError;
+
+use crate::Payload;
+
+/// Why a message was not sent. Every variant hands the message back.
+///
+/// ```
+/// # use tether_actix::{Payload, SendError};
+/// fn retry_later(error: SendError) -> Payload {
+///     // Whatever went wrong, the message is not lost.
+///     error.into_message()
+/// }
+/// # let _ = retry_later;
+/// ```
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The outbound buffer is full (by count, by bytes, or the message alone is larger
+    /// than the byte bound); the buffer keeps its older messages.
+    #[error("outbound buffer full ({reason:?}); message handed back")]
+    BufferFull {
+        /// The message that did not fit.
+        message: Payload,
+        /// Which bound was hit.
+        reason: FullReason,
+    },
+    /// The message was buffered, then evicted by a newer one under
+    /// [`OverflowPolicy::DropOldest`](tether::OverflowPolicy::DropOldest).
+    #[error("message evicted from the full buffer by a newer one")]
+    Evicted(Payload),
+    /// The connection was closed on request before the message could be written.
+    #[error("connection closed; message handed back")]
+    Closed(Payload),
+    /// The connection gave up for good before the message could be written.
+    #[error("connection failed permanently; message handed back")]
+    Failed(Payload),
+    /// The actor stopped (for example it panicked) while the message waited.
+    #[error("connection actor stopped; message handed back")]
+    Interrupted(Payload),
+}
+
+impl SendError {
+    /// The message that was not sent.
+    pub fn message(&self) -> &Payload {
+        match self {
+            Self::BufferFull { message, .. }
+            | Self::Evicted(message)
+            | Self::Closed(message)
+            | Self::Failed(message)
+            | Self::Interrupted(message) => message,
+        }
+    }
+
+    /// Take the message back.
+    pub fn into_message(self) -> Payload {
+        match self {
+            Self::BufferFull { message, .. }
+            | Self::Evicted(message)
+            | Self::Closed(message)
+            | Self::Failed(message)
+            | Self::Interrupted(message) => message,
+        }
+    }
+}
+
+/// Why a [`ConnectionActor`](crate::ConnectionActor) could not be built.
+///
+/// These are mistakes in the program, not network conditions: they are reported before
+/// anything connects, never turned into a reconnect loop.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The URL does not parse.
+    #[error("invalid URL: {0}")]
+    InvalidUrl(#[from] url::ParseError),
+    /// The URL's scheme is not `ws` or `wss`.
+    #[error("unsupported URL scheme `{0}`: expected `ws` or `wss`")]
+    UnsupportedScheme(String),
+    /// The URL has no host.
+    #[error("URL has no host")]
+    MissingHost,
+    /// `wss://` was asked for, but this build has no TLS support.
+    #[error("`wss://` needs TLS support, which this build of tether-actix does not have")]
+    TlsUnavailable,
+    /// A header name or value given to the builder is not valid HTTP.
+    #[error("invalid header `{name}`")]
+    InvalidHeader {
+        /// The header name as given (the value is never shown).
+        name: String,
+    },
+    /// The mailbox capacity is zero.
+    #[error("mailbox capacity must be at least 1")]
+    ZeroMailboxCapacity,
+    /// The resiliency configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}

@@ -1,0 +1,29 @@
+use std::time::{Duration, Instant};
+
+use actix::Message;
+use tether::ConnectionState;
+
+use crate::{ConnectionId, DisconnectReason};
+
+/// One state transition of a connection, published to every state subscriber.
+///
+/// Each transition is published exactly once, in the order the transitions happened.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Message)]
+#[rtype(result = "()")]
+pub struct StateChanged {
+    /// The connection that changed.
+    pub connection: ConnectionId,
+    /// The state it left.
+    pub from: ConnectionState,
+    /// The state it entered.
+    pub to: ConnectionState,
+    /// The reconnect attempt counter after the transition.
+    pub attempt: u32,
+    /// Why, for transitions caused by a failure or a close.
+    pub reason: Option<DisconnectReason>,
+    /// The delay before the next connect, on entering `Reconnecting`.
+    pub next_delay: Option<Duration>,
+    /// When the transition happened.
+    pub at: Instant,
+}

@@ -1,0 +1,32 @@
+use actix::Message;
+
+use crate::{ConnectionId, Payload};
+
+/// A buffered message that will never be sent, published to undelivered subscribers.
+///
+/// A message whose sender still waits for the reply of its `Send` gets its answer there
+/// instead; this event is for messages whose `Send` was already answered
+/// [`Delivery::Buffered`](crate::message::Delivery::Buffered).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Message)]
+#[rtype(result = "()")]
+pub struct Undelivered {
+    /// The connection that held it.
+    pub connection: ConnectionId,
+    /// The message.
+    pub payload: Payload,
+    /// Why it will not be sent.
+    pub reason: UndeliveredReason,
+}
+
+/// Why a buffered message will not be sent.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UndeliveredReason {
+    /// Evicted by a newer message under `OverflowPolicy::DropOldest`.
+    Evicted,
+    /// The connection was closed on request while the message was buffered.
+    Closed,
+    /// The connection gave up for good while the message was buffered.
+    Failed,
+}

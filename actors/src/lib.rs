@@ -1,0 +1,106 @@
+//! Supervised, self-healing WebSocket client connections for actix applications.
+//!
+//! A [`ConnectionActor`] connects with `awc` and runs under an actix
+//! [`Supervisor`](actix::Supervisor). Whatever goes wrong — the server restarts, the link
+//! goes half-dead, a proxy cuts it, the handshake is refused — the actor publishes what
+//! happened, waits an exponential, capped, jittered backoff and connects again, unless
+//! its [`RetryPolicy`] calls the failure final.
+//!
+//! - **Sending** ([`message::Send`]) works in every state: written when Connected,
+//!   buffered (bounded FIFO) when not and flushed in order on reconnect. The sender
+//!   always learns what happened: [`Delivery::Sent`](message::Delivery::Sent),
+//!   [`Delivery::Buffered`](message::Delivery::Buffered), or a [`SendError`] that hands
+//!   the message back.
+//! - **Heartbeat**: a ping every `heartbeat_interval`; no frame within
+//!   `heartbeat_timeout` after it means the link is dead, and it is replaced.
+//! - **Events**: every state change ([`StateChanged`]) and every incoming message
+//!   ([`Incoming`]) is published to subscriber actors.
+//!
+//! The runtime-free core — configuration, backoff, buffer, state machine — is the
+//! `tether` crate, re-exported here, so this is the only dependency you need.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use actix::prelude::*;
+//! use tether_actix::{message, ConnectionActor, Incoming, StateChanged};
+//!
+//! /// Prints what the connection reports.
+//! struct Printer;
+//!
+//! impl Actor for Printer {
+//!     type Context = Context<Self>;
+//! }
+//!
+//! impl Handler<StateChanged> for Printer {
+//!     type Result = ();
+//!     fn handle(&mut self, change: StateChanged, _: &mut Context<Self>) {
+//!         println!("{} -> {} (attempt {})", change.from, change.to, change.attempt);
+//!     }
+//! }
+//!
+//! impl Handler<Incoming> for Printer {
+//!     type Result = ();
+//!     fn handle(&mut self, incoming: Incoming, _: &mut Context<Self>) {
+//!         println!("received {:?}", incoming.payload);
+//!     }
+//! }
+//!
+//! #[actix::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let printer = Printer.start();
+//!     let connection = ConnectionActor::builder("ws://127.0.0.1:8080/ws")
+//!         .on_state(printer.clone().recipient())
+//!         .on_message(printer.recipient())
+//!         .start()?;
+//!
+//!     // Accepted whatever the state: written now, or buffered until connected.
+//!     let delivery = connection.send(message::Send::text("hello")).await??;
+//!     println!("{delivery:?}");
+//!
+//!     connection.send(message::Close).await?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # States
+//!
+//! ```text
+//!  Disconnected ──► Connecting ──► Connected
+//!       ▲  │            │              │
+//!       │  │            ▼              ▼
+//!       │  │       Disconnected ◄──────┘   (failure: published with its reason)
+//!       │  ▼
+//!       │ Reconnecting ── backoff delay ──► Connecting
+//!       │
+//!  any state ──► Closed (on Close)   any state ──► Failed (final failure or attempts used up)
+//! ```
+
+mod connection;
+mod error;
+mod event;
+mod id;
+pub mod message;
+mod payload;
+mod policy;
+mod reason;
+mod status;
+mod subscribers;
+mod target;
+
+pub use bytes::Bytes;
+pub use bytestring::ByteString;
+pub use connection::{ConnectionActor, ConnectionBuilder};
+pub use error::{BuildError, SendError};
+pub use event::{Incoming, StateChanged, Undelivered, UndeliveredReason};
+pub use id::ConnectionId;
+pub use payload::Payload;
+pub use policy::{DefaultRetryPolicy, RetryDecision, RetryPolicy};
+pub use reason::DisconnectReason;
+pub use status::{Counters, Status};
+/// The runtime-free core, re-exported: configuration, backoff, buffer, state machine.
+pub use tether::{
+    self, backoff, buffer, config, state, Backoff, BufferFull, BufferItem, ConfigError,
+    ConnectionState, JitterStrategy, MessageBuffer, OverflowPolicy, ResiliencyConfig,
+    ResiliencyConfigBuilder, StateMachine, Transition, TransitionError,
+};

@@ -1,0 +1,15 @@
+//! Commands a [`ConnectionActor`](crate::ConnectionActor) accepts.
+//!
+//! The outbound message type is named `Send`, as in the design. Import this module and
+//! write `message::Send` rather than importing `Send` by name: a type called `Send`
+//! in scope would shadow the prelude's `Send` trait.
+
+mod close;
+mod send;
+mod status;
+mod subscribe;
+
+pub use close::Close;
+pub use send::{Delivery, Send, SendReply};
+pub use status::GetStatus;
+pub use subscribe::{SubscribeIncoming, SubscribeState, SubscribeUndelivered};

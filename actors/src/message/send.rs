@@ -1,0 +1,127 @@
+use actix::dev::{MessageResponse, OneshotSender};
+use actix::{Actor, Message};
+use bytes::Bytes;
+use bytestring::ByteString;
+use tokio::sync::oneshot;
+
+use crate::{Payload, SendError};
+
+/// Send one message to the server.
+///
+/// Accepted in every state:
+/// - Connected: written to the socket; the reply `Ok(Delivery::Sent)` comes once the
+///   socket accepted it (while earlier messages are still being written, the reply
+///   waits: that is back-pressure).
+/// - Disconnected, Connecting, Reconnecting: kept in the bounded outbound buffer and
+///   written, in order, right after the next connect; the reply is
+///   `Ok(Delivery::Buffered)` at once.
+/// - Otherwise the reply is an error that hands the message back: the buffer is full,
+///   or the connection is closed or failed.
+///
+/// Use `Addr::send` and await it: it respects the mailbox capacity, so a fast producer is
+/// slowed down instead of growing memory. `Addr::do_send` works but ignores the mailbox
+/// bound and throws the reply away.
+///
+/// ```no_run
+/// # async fn demo(connection: actix::Addr<tether_actix::ConnectionActor>) {
+/// use tether_actix::message::{self, Delivery};
+///
+/// match connection.send(message::Send::text("hello")).await {
+///     Ok(Ok(Delivery::Sent)) => println!("written"),
+///     Ok(Ok(Delivery::Buffered)) => println!("will be written after reconnect"),
+///     Ok(Ok(_)) => println!("accepted"),
+///     Ok(Err(error)) => println!("not sent ({error}): {:?}", error.message()),
+///     Err(mailbox) => println!("connection actor is gone: {mailbox}"),
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Send {
+    payload: Payload,
+}
+
+impl Send {
+    /// Send this payload.
+    pub fn new(payload: impl Into<Payload>) -> Self {
+        Self {
+            payload: payload.into(),
+        }
+    }
+
+    /// Send a text message.
+    pub fn text(text: impl Into<ByteString>) -> Self {
+        Self::new(Payload::Text(text.into()))
+    }
+
+    /// Send a binary message.
+    pub fn binary(bytes: impl Into<Bytes>) -> Self {
+        Self::new(Payload::Binary(bytes.into()))
+    }
+
+    /// The message.
+    pub fn payload(&self) -> &Payload {
+        &self.payload
+    }
+
+    /// Take the message out.
+    pub fn into_payload(self) -> Payload {
+        self.payload
+    }
+}
+
+impl Message for Send {
+    type Result = Result<Delivery, SendError>;
+}
+
+/// What happened to a message that was accepted.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Delivery {
+    /// Written to the socket (not yet known to have reached the server).
+    Sent,
+    /// Kept in the outbound buffer; it is written after the next connect, or handed to
+    /// the undelivered subscribers if the connection closes or fails first.
+    Buffered,
+}
+
+/// The reply to a [`Send`]: answered now, or once the message has been written.
+#[derive(Debug)]
+pub struct SendReply(ReplyInner);
+
+#[derive(Debug)]
+enum ReplyInner {
+    Now(Result<Delivery, SendError>),
+    Later(oneshot::Receiver<Result<Delivery, SendError>>),
+}
+
+impl SendReply {
+    pub(crate) fn now(result: Result<Delivery, SendError>) -> Self {
+        Self(ReplyInner::Now(result))
+    }
+
+    pub(crate) fn later(receiver: oneshot::Receiver<Result<Delivery, SendError>>) -> Self {
+        Self(ReplyInner::Later(receiver))
+    }
+}
+
+impl<A: Actor> MessageResponse<A, Send> for SendReply {
+    fn handle(self, _ctx: &mut A::Context, tx: Option<OneshotSender<Result<Delivery, SendError>>>) {
+        // `do_send` passes no sender: nobody waits, so nothing needs to run.
+        let Some(tx) = tx else { return };
+        match self.0 {
+            ReplyInner::Now(result) => {
+                let _ = tx.send(result);
+            }
+            ReplyInner::Later(receiver) => {
+                actix::spawn(async move {
+                    // The sending half answers before it is dropped (see `Outbound`), so
+                    // an error here means the actor died; dropping `tx` then reports a
+                    // mailbox error to the caller.
+                    if let Ok(result) = receiver.await {
+                        let _ = tx.send(result);
+                    }
+                });
+            }
+        }
+    }
+}

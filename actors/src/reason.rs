@@ -1,0 +1,134 @@
+//! Why a connection left the Connected or Connecting state.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Why a connection attempt failed, a link went down, or the connection ended.
+///
+/// Carried by [`StateChanged`](crate::StateChanged) and judged by a
+/// [`RetryPolicy`](crate::RetryPolicy). Messages of network errors never contain the
+/// URL's credentials or any header value.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DisconnectReason {
+    /// The TCP (or TLS) connection could not be established: refused, unreachable, DNS.
+    ConnectFailed {
+        /// The error as text.
+        message: String,
+    },
+    /// Connecting and the WebSocket handshake took longer than the connect timeout.
+    ConnectTimeout {
+        /// The timeout that expired.
+        after: Duration,
+    },
+    /// The server answered the handshake with an HTTP status other than 101.
+    HandshakeRejected {
+        /// The HTTP status code.
+        status: u16,
+        /// The server's `Retry-After`, when it sent one.
+        retry_after: Option<Duration>,
+    },
+    /// The server answered 101 but the handshake was not valid WebSocket.
+    HandshakeInvalid {
+        /// The error as text.
+        message: String,
+    },
+    /// The server sent a close frame.
+    ClosedByServer {
+        /// The close code, when the frame had one.
+        code: Option<u16>,
+        /// The close description, when the frame had one.
+        description: Option<String>,
+    },
+    /// The byte stream ended without a close frame.
+    StreamEnded,
+    /// The server broke the WebSocket protocol (bad frame, bad fragment sequence).
+    ProtocolError {
+        /// The error as text.
+        message: String,
+    },
+    /// No frame arrived within the heartbeat timeout after a ping.
+    HeartbeatTimeout {
+        /// The timeout that expired.
+        timeout: Duration,
+    },
+    /// An incoming message was larger than the configured maximum (close code 1009).
+    MessageTooLarge {
+        /// The configured maximum in bytes.
+        limit: usize,
+    },
+    /// An incoming text message was not valid UTF-8 (close code 1007).
+    InvalidUtf8,
+    /// Writing to the socket failed.
+    WriteFailed {
+        /// The error as text.
+        message: String,
+    },
+    /// The application asked to close the connection.
+    CloseRequested,
+    /// The retry policy allowed another attempt, but `max_reconnect_attempts` were used up.
+    AttemptsExhausted {
+        /// Attempts made.
+        attempts: u32,
+    },
+}
+
+impl DisconnectReason {
+    /// The close code tether sends to the server when it drops the link for this reason,
+    /// or `None` when no close frame is sent (the link is dead or already closed).
+    pub(crate) fn close_code(&self) -> Option<u16> {
+        match self {
+            Self::MessageTooLarge { .. } => Some(1009),
+            Self::InvalidUtf8 => Some(1007),
+            Self::ProtocolError { .. } => Some(1002),
+            // Echo the server's code, as RFC 6455 §5.5.1 asks.
+            Self::ClosedByServer { code, .. } => Some(code.unwrap_or(1000)),
+            Self::CloseRequested => Some(1000),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ConnectFailed { message } => write!(f, "connect failed: {message}"),
+            Self::ConnectTimeout { after } => write!(f, "connect timed out after {after:?}"),
+            Self::HandshakeRejected {
+                status,
+                retry_after: Some(after),
+            } => write!(
+                f,
+                "handshake rejected with HTTP {status} (retry after {after:?})"
+            ),
+            Self::HandshakeRejected { status, .. } => {
+                write!(f, "handshake rejected with HTTP {status}")
+            }
+            Self::HandshakeInvalid { message } => write!(f, "invalid handshake: {message}"),
+            Self::ClosedByServer { code, description } => {
+                write!(f, "closed by server")?;
+                if let Some(code) = code {
+                    write!(f, " with code {code}")?;
+                }
+                if let Some(description) = description {
+                    write!(f, ": {description}")?;
+                }
+                Ok(())
+            }
+            Self::StreamEnded => write!(f, "stream ended without a close frame"),
+            Self::ProtocolError { message } => write!(f, "protocol error: {message}"),
+            Self::HeartbeatTimeout { timeout } => {
+                write!(f, "no answer to a heartbeat ping within {timeout:?}")
+            }
+            Self::MessageTooLarge { limit } => {
+                write!(f, "incoming message larger than {limit} bytes")
+            }
+            Self::InvalidUtf8 => write!(f, "incoming text message was not valid UTF-8"),
+            Self::WriteFailed { message } => write!(f, "write failed: {message}"),
+            Self::CloseRequested => write!(f, "close requested"),
+            Self::AttemptsExhausted { attempts } => {
+                write!(f, "gave up after {attempts} reconnect attempts")
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! A snapshot of a connection's state and counters.
+
+use std::time::Duration;
+
+use tether::ConnectionState;
+
+use crate::ConnectionId;
+
+/// A snapshot of a connection, answered to [`GetStatus`](crate::message::GetStatus).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// The connection.
+    pub connection: ConnectionId,
+    /// Its current state.
+    pub state: ConnectionState,
+    /// The reconnect attempt counter.
+    pub attempt: u32,
+    /// The delay of the pending reconnect, while `Reconnecting`.
+    pub next_delay: Option<Duration>,
+    /// Messages waiting in the outbound buffer.
+    pub buffered: usize,
+    /// Bytes waiting in the outbound buffer.
+    pub buffered_bytes: usize,
+    /// Totals since the connection was built.
+    pub counters: Counters,
+}
+
+/// Totals since a connection was built. They survive reconnects.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Successful connects (handshakes completed).
+    pub connects: u64,
+    /// Links lost after being Connected.
+    pub disconnects: u64,
+    /// Messages written to the socket.
+    pub sent: u64,
+    /// Whole messages received.
+    pub received: u64,
+    /// Messages buffered because the link was down.
+    pub buffered: u64,
+    /// Messages refused because the buffer was full.
+    pub rejected: u64,
+    /// Buffered messages written after a (re)connect.
+    pub flushed: u64,
+    /// Messages evicted from the buffer by newer ones (`DropOldest`).
+    pub evicted: u64,
+    /// Buffered messages handed back because the connection closed or failed.
+    pub undelivered: u64,
+}

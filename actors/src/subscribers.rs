@@ -1,0 +1,47 @@
+//! The actors that receive a connection's events.
+
+use actix::{Message, Recipient};
+
+use crate::{Incoming, StateChanged, Undelivered};
+
+/// Recipients of a connection's events. Recipients whose actor has stopped are pruned
+/// on the next publish.
+#[derive(Debug, Default)]
+pub(crate) struct Subscribers {
+    pub(crate) state: Vec<Recipient<StateChanged>>,
+    pub(crate) incoming: Vec<Recipient<Incoming>>,
+    pub(crate) undelivered: Vec<Recipient<Undelivered>>,
+}
+
+impl Subscribers {
+    pub(crate) fn publish_state(&mut self, event: StateChanged) {
+        publish(&mut self.state, event);
+    }
+
+    pub(crate) fn publish_incoming(&mut self, event: Incoming) {
+        publish(&mut self.incoming, event);
+    }
+
+    /// Publishes and says whether anybody was there to receive it.
+    pub(crate) fn publish_undelivered(&mut self, event: Undelivered) -> bool {
+        publish(&mut self.undelivered, event)
+    }
+}
+
+/// Sends `event` to every live recipient, returning whether there was one.
+fn publish<M>(recipients: &mut Vec<Recipient<M>>, event: M) -> bool
+where
+    M: Message<Result = ()> + std::marker::Send + Clone + 'static,
+{
+    recipients.retain(Recipient::connected);
+    // `do_send` never blocks the connection on a slow subscriber.
+    if let Some((last, rest)) = recipients.split_last() {
+        for recipient in rest {
+            recipient.do_send(event.clone());
+        }
+        last.do_send(event);
+        true
+    } else {
+        false
+    }
+}

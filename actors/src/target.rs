@@ -1,0 +1,100 @@
+//! The validated server address and its log-safe form.
+
+use std::fmt;
+
+use url::Url;
+
+use crate::BuildError;
+
+/// A validated `ws://` or `wss://` URL.
+#[derive(Clone)]
+pub(crate) struct Target {
+    url: Url,
+    redacted: String,
+}
+
+impl Target {
+    pub(crate) fn parse(raw: &str) -> Result<Self, BuildError> {
+        let url = Url::parse(raw)?;
+        match url.scheme() {
+            "ws" => {}
+            // awc is built without a TLS connector: a `wss://` URL would fail every
+            // attempt, so it is refused here instead of turning into a reconnect loop.
+            "wss" => return Err(BuildError::TlsUnavailable),
+            other => return Err(BuildError::UnsupportedScheme(other.to_owned())),
+        }
+        let host = url.host_str().ok_or(BuildError::MissingHost)?;
+        if host.is_empty() {
+            return Err(BuildError::MissingHost);
+        }
+        let redacted = redact(&url);
+        Ok(Self { url, redacted })
+    }
+
+    /// The full URL, for the request.
+    pub(crate) fn as_str(&self) -> &str {
+        self.url.as_str()
+    }
+
+    /// The URL without user info, query or fragment: safe to log.
+    pub(crate) fn redacted(&self) -> &str {
+        &self.redacted
+    }
+}
+
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted)
+    }
+}
+
+/// Credentials can hide in the user info and the query (the reference design put its
+/// token there), so the log form keeps scheme, host, port and path only.
+fn redact(url: &Url) -> String {
+    let mut shown = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+    if let Some(port) = url.port() {
+        shown.push_str(&format!(":{port}"));
+    }
+    shown.push_str(url.path());
+    shown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_ws_and_keeps_the_full_url_for_the_request() {
+        let target = Target::parse("ws://user:secret@127.0.0.1:9000/feed?token=abc").unwrap();
+        assert_eq!(
+            target.as_str(),
+            "ws://user:secret@127.0.0.1:9000/feed?token=abc"
+        );
+        assert_eq!(target.redacted(), "ws://127.0.0.1:9000/feed");
+        assert!(!format!("{target:?}").contains("secret"));
+    }
+
+    #[test]
+    fn rejects_other_schemes_and_garbage() {
+        assert!(matches!(
+            Target::parse("http://127.0.0.1/"),
+            Err(BuildError::UnsupportedScheme(scheme)) if scheme == "http"
+        ));
+        assert!(matches!(
+            Target::parse("not a url"),
+            Err(BuildError::InvalidUrl(_))
+        ));
+        assert!(matches!(
+            Target::parse("ws://"),
+            Err(BuildError::InvalidUrl(_) | BuildError::MissingHost)
+        ));
+    }
+
+    #[test]
+    fn wss_is_refused_without_tls_support() {
+        assert!(matches!(
+            Target::parse("wss://127.0.0.1/"),
+            Err(BuildError::TlsUnavailable)
+        ));
+    }
+}

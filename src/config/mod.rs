@@ -1,0 +1,185 @@
+//! Connection resiliency settings: heartbeat, backoff, buffering and limits.
+//!
+//! A [`ResiliencyConfig`] can only be obtained from [`Default`] or from a
+//! [`ResiliencyConfigBuilder`] that validated it, so every component built
+//! from one (backoff, buffer, state machine) may rely on its invariants.
+
+mod builder;
+mod error;
+
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+pub use builder::ResiliencyConfigBuilder;
+pub use error::ConfigError;
+
+use crate::{JitterStrategy, OverflowPolicy};
+
+/// Default [`ResiliencyConfig::heartbeat_interval`]: 15 seconds.
+pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(15);
+/// Default [`ResiliencyConfig::heartbeat_timeout`]: 5 seconds.
+pub const DEFAULT_HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default [`ResiliencyConfig::base_backoff`]: 1 second.
+pub const DEFAULT_BASE_BACKOFF: Duration = Duration::from_secs(1);
+/// Default [`ResiliencyConfig::max_backoff`]: 30 seconds.
+pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Default [`ResiliencyConfig::max_reconnect_attempts`]: unlimited.
+pub const DEFAULT_MAX_RECONNECT_ATTEMPTS: Option<u32> = None;
+/// Default [`ResiliencyConfig::jitter_percent`]: 20 %.
+pub const DEFAULT_JITTER_PERCENT: u8 = 20;
+/// Default [`ResiliencyConfig::jitter`]: [`JitterStrategy::Proportional`].
+pub const DEFAULT_JITTER: JitterStrategy = JitterStrategy::Proportional;
+/// Default [`ResiliencyConfig::message_buffer_size`]: 256 messages.
+pub const DEFAULT_MESSAGE_BUFFER_SIZE: usize = 256;
+/// Default [`ResiliencyConfig::message_buffer_bytes`]: 32 MiB.
+pub const DEFAULT_MESSAGE_BUFFER_BYTES: Option<usize> = Some(32 * 1024 * 1024);
+/// Default [`ResiliencyConfig::overflow_policy`]: [`OverflowPolicy::RejectNew`].
+pub const DEFAULT_OVERFLOW_POLICY: OverflowPolicy = OverflowPolicy::RejectNew;
+/// Default [`ResiliencyConfig::connect_timeout`]: 10 seconds.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default [`ResiliencyConfig::max_message_size`]: 16 MiB.
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
+/// Default [`ResiliencyConfig::stable_uptime`]: 5 seconds.
+pub const DEFAULT_STABLE_UPTIME: Duration = Duration::from_secs(5);
+
+/// Validated settings for one resilient connection.
+///
+/// Fields are private so that an instance always satisfies the rules checked
+/// by [`ResiliencyConfigBuilder::build`]. Read them with the getters; change
+/// them with [`to_builder`](Self::to_builder).
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use tether::ResiliencyConfig;
+///
+/// let config = ResiliencyConfig::builder()
+///     .max_backoff(Duration::from_secs(60))
+///     .max_reconnect_attempts(Some(10))
+///     .build()?;
+/// assert_eq!(config.max_backoff(), Duration::from_secs(60));
+/// assert_eq!(config.base_backoff(), Duration::from_secs(1)); // default kept
+/// # Ok::<(), tether::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResiliencyConfig {
+    heartbeat_interval: Duration,
+    heartbeat_timeout: Duration,
+    base_backoff: Duration,
+    max_backoff: Duration,
+    max_reconnect_attempts: Option<u32>,
+    jitter_percent: u8,
+    jitter: JitterStrategy,
+    message_buffer_size: usize,
+    message_buffer_bytes: Option<usize>,
+    overflow_policy: OverflowPolicy,
+    connect_timeout: Duration,
+    max_message_size: usize,
+    stable_uptime: Duration,
+}
+
+impl ResiliencyConfig {
+    /// Starts a builder from the default settings.
+    pub fn builder() -> ResiliencyConfigBuilder {
+        ResiliencyConfigBuilder::default()
+    }
+
+    /// Starts a builder from this configuration, to derive a changed copy.
+    pub fn to_builder(&self) -> ResiliencyConfigBuilder {
+        ResiliencyConfigBuilder::from_config(self.clone())
+    }
+
+    /// How often a ping is sent while connected.
+    pub fn heartbeat_interval(&self) -> Duration {
+        self.heartbeat_interval
+    }
+
+    /// How long to wait for the answer to a ping before the link counts as dead.
+    pub fn heartbeat_timeout(&self) -> Duration {
+        self.heartbeat_timeout
+    }
+
+    /// Delay ceiling of the first reconnect attempt (attempt 0).
+    pub fn base_backoff(&self) -> Duration {
+        self.base_backoff
+    }
+
+    /// Upper bound of any reconnect delay.
+    pub fn max_backoff(&self) -> Duration {
+        self.max_backoff
+    }
+
+    /// Give up after this many consecutive reconnect attempts; `None` retries forever.
+    ///
+    /// `Some(0)` is valid and means "never reconnect".
+    pub fn max_reconnect_attempts(&self) -> Option<u32> {
+        self.max_reconnect_attempts
+    }
+
+    /// Amount of jitter, in percent, for [`JitterStrategy::Proportional`] (0..=100).
+    pub fn jitter_percent(&self) -> u8 {
+        self.jitter_percent
+    }
+
+    /// How reconnect delays are randomised.
+    pub fn jitter(&self) -> JitterStrategy {
+        self.jitter
+    }
+
+    /// Maximum number of outbound messages held while not connected.
+    pub fn message_buffer_size(&self) -> usize {
+        self.message_buffer_size
+    }
+
+    /// Maximum total size in bytes of the buffered outbound messages; `None` = no byte bound.
+    pub fn message_buffer_bytes(&self) -> Option<usize> {
+        self.message_buffer_bytes
+    }
+
+    /// What happens when the outbound buffer is full.
+    pub fn overflow_policy(&self) -> OverflowPolicy {
+        self.overflow_policy
+    }
+
+    /// How long one connection attempt (TCP, TLS and WebSocket handshake) may take.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    /// Largest incoming message (frame or reassembled continuation), in bytes.
+    pub fn max_message_size(&self) -> usize {
+        self.max_message_size
+    }
+
+    /// How long a connection must stay up before the attempt counter resets.
+    ///
+    /// Zero resets the counter as soon as a connection succeeds (the reference
+    /// behaviour). A positive value keeps a server that accepts and then
+    /// immediately drops connections from resetting the backoff every time.
+    pub fn stable_uptime(&self) -> Duration {
+        self.stable_uptime
+    }
+}
+
+impl Default for ResiliencyConfig {
+    fn default() -> Self {
+        Self {
+            heartbeat_interval: DEFAULT_HEARTBEAT_INTERVAL,
+            heartbeat_timeout: DEFAULT_HEARTBEAT_TIMEOUT,
+            base_backoff: DEFAULT_BASE_BACKOFF,
+            max_backoff: DEFAULT_MAX_BACKOFF,
+            max_reconnect_attempts: DEFAULT_MAX_RECONNECT_ATTEMPTS,
+            jitter_percent: DEFAULT_JITTER_PERCENT,
+            jitter: DEFAULT_JITTER,
+            message_buffer_size: DEFAULT_MESSAGE_BUFFER_SIZE,
+            message_buffer_bytes: DEFAULT_MESSAGE_BUFFER_BYTES,
+            overflow_policy: DEFAULT_OVERFLOW_POLICY,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            stable_uptime: DEFAULT_STABLE_UPTIME,
+        }
+    }
+}
