@@ -59,8 +59,10 @@ pub mod backoff;
 pub mod buffer;
 pub mod config;
 pub mod state;
+pub mod window;
 
 pub use backoff::{Backoff, JitterStrategy};
 pub use buffer::{BufferFull, BufferItem, FullReason, MessageBuffer, OverflowPolicy};
-pub use config::{ConfigError, ResiliencyConfig, ResiliencyConfigBuilder};
+pub use config::{ConfigError, DeliveryMode, ResiliencyConfig, ResiliencyConfigBuilder};
 pub use state::{ConnectionState, StateMachine, Transition, TransitionError};
+pub use window::UnconfirmedWindow;

@@ -37,6 +37,10 @@ pub enum SendError {
     /// The connection gave up for good before the message could be written.
     #[error("connection failed permanently; message handed back")]
     Failed(Payload),
+    /// At-most-once mode: the message was written, but the link died before the server
+    /// confirmed it. It may or may not have arrived; it is not written again.
+    #[error("link lost before the server confirmed the message; handed back")]
+    Unconfirmed(Payload),
     /// The actor stopped (for example it panicked) while the message waited.
     #[error("connection actor stopped; message handed back")]
     Interrupted(Payload),
@@ -50,6 +54,7 @@ impl SendError {
             | Self::Evicted(message)
             | Self::Closed(message)
             | Self::Failed(message)
+            | Self::Unconfirmed(message)
             | Self::Interrupted(message) => message,
         }
     }
@@ -61,6 +66,7 @@ impl SendError {
             | Self::Evicted(message)
             | Self::Closed(message)
             | Self::Failed(message)
+            | Self::Unconfirmed(message)
             | Self::Interrupted(message) => message,
         }
     }

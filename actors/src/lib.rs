@@ -100,7 +100,8 @@ pub use reason::DisconnectReason;
 pub use status::{Counters, Status};
 /// The runtime-free core, re-exported: configuration, backoff, buffer, state machine.
 pub use tether::{
-    self, backoff, buffer, config, state, Backoff, BufferFull, BufferItem, ConfigError,
-    ConnectionState, JitterStrategy, MessageBuffer, OverflowPolicy, ResiliencyConfig,
-    ResiliencyConfigBuilder, StateMachine, Transition, TransitionError,
+    self, backoff, buffer, config, state, window, Backoff, BufferFull, BufferItem, ConfigError,
+    ConnectionState, DeliveryMode, FullReason, JitterStrategy, MessageBuffer, OverflowPolicy,
+    ResiliencyConfig, ResiliencyConfigBuilder, StateMachine, Transition, TransitionError,
+    UnconfirmedWindow,
 };

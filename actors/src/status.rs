@@ -22,6 +22,8 @@ pub struct Status {
     pub buffered: usize,
     /// Bytes waiting in the outbound buffer.
     pub buffered_bytes: usize,
+    /// Messages written but not yet confirmed by the server.
+    pub unconfirmed: usize,
     /// Totals since the connection was built.
     pub counters: Counters,
 }
@@ -34,8 +36,12 @@ pub struct Counters {
     pub connects: u64,
     /// Links lost after being Connected.
     pub disconnects: u64,
-    /// Messages written to the socket.
+    /// Messages written to the socket (re-sent ones included).
     pub sent: u64,
+    /// Written messages the server confirmed.
+    pub confirmed: u64,
+    /// Messages written again after their link died unconfirmed (at-least-once).
+    pub resent: u64,
     /// Whole messages received.
     pub received: u64,
     /// Messages buffered because the link was down.
@@ -46,6 +52,7 @@ pub struct Counters {
     pub flushed: u64,
     /// Messages evicted from the buffer by newer ones (`DropOldest`).
     pub evicted: u64,
-    /// Buffered messages handed back because the connection closed or failed.
+    /// Messages handed back: buffered when the connection closed or failed, or
+    /// unconfirmed when a link died in at-most-once mode.
     pub undelivered: u64,
 }

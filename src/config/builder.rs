@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use super::{ConfigError, ResiliencyConfig};
+use super::{ConfigError, DeliveryMode, ResiliencyConfig};
 use crate::{JitterStrategy, OverflowPolicy};
 
 /// Builds a validated [`ResiliencyConfig`], starting from the defaults.
@@ -115,6 +115,24 @@ impl ResiliencyConfigBuilder {
         self
     }
 
+    /// Sets [`ResiliencyConfig::delivery`].
+    pub fn delivery(mut self, value: DeliveryMode) -> Self {
+        self.config.delivery = value;
+        self
+    }
+
+    /// Sets [`ResiliencyConfig::confirm_interval`].
+    pub fn confirm_interval(mut self, value: Duration) -> Self {
+        self.config.confirm_interval = value;
+        self
+    }
+
+    /// Sets [`ResiliencyConfig::unconfirmed_window`].
+    pub fn unconfirmed_window(mut self, value: usize) -> Self {
+        self.config.unconfirmed_window = value;
+        self
+    }
+
     /// Validates the settings and returns the configuration.
     ///
     /// Rules, checked in this order (the first violation is reported):
@@ -122,14 +140,16 @@ impl ResiliencyConfigBuilder {
     /// 1. `jitter_percent` is at most 100, else [`ConfigError::JitterOutOfRange`]:
     ///    jitter cannot remove more than the whole delay.
     /// 2. `heartbeat_interval`, `heartbeat_timeout`, `base_backoff`,
-    ///    `max_backoff` and `connect_timeout` are non-zero, else
+    ///    `max_backoff`, `connect_timeout` and `confirm_interval` are non-zero, else
     ///    [`ConfigError::ZeroDuration`] naming the first zero one: a zero
     ///    interval would ping in a busy loop, a zero timeout would declare every
-    ///    link dead, a zero backoff would reconnect in a tight loop.
+    ///    link dead, a zero backoff would reconnect in a tight loop, a zero
+    ///    confirmation interval would ping after every message.
     ///    `stable_uptime` may be zero.
-    /// 3. `message_buffer_size`, `message_buffer_bytes` (when `Some`) and
-    ///    `max_message_size` are non-zero, else [`ConfigError::ZeroLimit`]
-    ///    naming the field: such a limit would refuse every message.
+    /// 3. `message_buffer_size`, `message_buffer_bytes` (when `Some`),
+    ///    `max_message_size` and `unconfirmed_window` are non-zero, else
+    ///    [`ConfigError::ZeroLimit`] naming the field: such a limit would refuse
+    ///    (or never write) every message.
     /// 4. `base_backoff <= max_backoff`, else [`ConfigError::BackoffRange`]:
     ///    the first delay would already break the upper bound.
     ///
@@ -149,6 +169,7 @@ impl ResiliencyConfigBuilder {
             ("base_backoff", c.base_backoff),
             ("max_backoff", c.max_backoff),
             ("connect_timeout", c.connect_timeout),
+            ("confirm_interval", c.confirm_interval),
         ];
         if let Some((field, _)) = durations.iter().find(|(_, d)| d.is_zero()) {
             return Err(ConfigError::ZeroDuration { field });
@@ -157,6 +178,7 @@ impl ResiliencyConfigBuilder {
             ("message_buffer_size", Some(c.message_buffer_size)),
             ("message_buffer_bytes", c.message_buffer_bytes),
             ("max_message_size", Some(c.max_message_size)),
+            ("unconfirmed_window", Some(c.unconfirmed_window)),
         ];
         if let Some((field, _)) = limits.iter().find(|(_, l)| *l == Some(0)) {
             return Err(ConfigError::ZeroLimit { field });

@@ -5,6 +5,7 @@
 //! from one (backoff, buffer, state machine) may rely on its invariants.
 
 mod builder;
+mod delivery;
 mod error;
 
 #[cfg(test)]
@@ -13,6 +14,7 @@ mod tests;
 use std::time::Duration;
 
 pub use builder::ResiliencyConfigBuilder;
+pub use delivery::DeliveryMode;
 pub use error::ConfigError;
 
 use crate::{JitterStrategy, OverflowPolicy};
@@ -43,6 +45,13 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
 /// Default [`ResiliencyConfig::stable_uptime`]: 5 seconds.
 pub const DEFAULT_STABLE_UPTIME: Duration = Duration::from_secs(5);
+
+/// Default [`ResiliencyConfig::delivery`]: [`DeliveryMode::AtMostOnce`].
+pub const DEFAULT_DELIVERY: DeliveryMode = DeliveryMode::AtMostOnce;
+/// Default [`ResiliencyConfig::confirm_interval`]: 50 milliseconds.
+pub const DEFAULT_CONFIRM_INTERVAL: Duration = Duration::from_millis(50);
+/// Default [`ResiliencyConfig::unconfirmed_window`]: 256 messages.
+pub const DEFAULT_UNCONFIRMED_WINDOW: usize = 256;
 
 /// Validated settings for one resilient connection.
 ///
@@ -79,6 +88,9 @@ pub struct ResiliencyConfig {
     connect_timeout: Duration,
     max_message_size: usize,
     stable_uptime: Duration,
+    delivery: DeliveryMode,
+    confirm_interval: Duration,
+    unconfirmed_window: usize,
 }
 
 impl ResiliencyConfig {
@@ -162,6 +174,25 @@ impl ResiliencyConfig {
     pub fn stable_uptime(&self) -> Duration {
         self.stable_uptime
     }
+
+    /// What happens to messages written to a link that dies before the server
+    /// confirmed them.
+    pub fn delivery(&self) -> DeliveryMode {
+        self.delivery
+    }
+
+    /// Longest time a written message waits before a confirmation ping is sent
+    /// for it. Pings are shared: one confirms every message written before it.
+    pub fn confirm_interval(&self) -> Duration {
+        self.confirm_interval
+    }
+
+    /// Most messages written but not yet confirmed. When the window is full,
+    /// writing pauses until a confirmation arrives (senders wait: back-pressure).
+    /// The window is also bounded in bytes by `message_buffer_bytes`.
+    pub fn unconfirmed_window(&self) -> usize {
+        self.unconfirmed_window
+    }
 }
 
 impl Default for ResiliencyConfig {
@@ -180,6 +211,9 @@ impl Default for ResiliencyConfig {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             stable_uptime: DEFAULT_STABLE_UPTIME,
+            delivery: DEFAULT_DELIVERY,
+            confirm_interval: DEFAULT_CONFIRM_INTERVAL,
+            unconfirmed_window: DEFAULT_UNCONFIRMED_WINDOW,
         }
     }
 }

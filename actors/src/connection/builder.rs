@@ -8,6 +8,7 @@ use awc::http::header::{HeaderName, HeaderValue, AUTHORIZATION};
 use awc::ws::WebsocketsRequest;
 use tether::{
     Backoff, ConfigError, MessageBuffer, ResiliencyConfig, ResiliencyConfigBuilder, StateMachine,
+    UnconfirmedWindow,
 };
 
 use super::dialer::{Customize, Dialer};
@@ -182,6 +183,7 @@ impl ConnectionBuilder {
             id,
             machine: StateMachine::from_config(&config),
             buffer: MessageBuffer::from_config(&config),
+            window: UnconfirmedWindow::from_config(&config),
             backoff,
             dialer,
             policy: self.policy,

@@ -18,6 +18,7 @@ impl Handler<message::Send> for ConnectionActor {
     type Result = SendReply;
 
     fn handle(&mut self, send: message::Send, _ctx: &mut Context<Self>) -> SendReply {
+        let wants_confirmation = send.wants_confirmation();
         let payload = send.into_payload();
         match self.machine.state() {
             ConnectionState::Failed => return SendReply::now(Err(SendError::Failed(payload))),
@@ -26,9 +27,10 @@ impl Handler<message::Send> for ConnectionActor {
             _ => {}
         }
         let connected = self.link.is_some();
-        let (item, reply) = if connected {
+        let (item, reply) = if connected || wants_confirmation {
             let (tx, rx) = oneshot::channel();
-            (Outbound::awaiting(payload, tx), SendReply::later(rx))
+            let item = Outbound::awaiting(payload, tx, wants_confirmation);
+            (item.buffered_if(!connected), SendReply::later(rx))
         } else {
             (
                 Outbound::buffered(payload),
@@ -37,12 +39,9 @@ impl Handler<message::Send> for ConnectionActor {
         };
         match self.buffer.push(item) {
             Ok(evicted) => {
-                if connected {
-                    if let Some(link) = self.link.as_mut() {
-                        link.wake_writer();
-                    }
-                } else {
-                    self.counters.buffered += 1;
+                match self.link.as_mut() {
+                    Some(link) => link.wake_writer(),
+                    None => self.counters.buffered += 1,
                 }
                 for old in evicted {
                     self.counters.evicted += 1;
@@ -100,6 +99,7 @@ impl Handler<GetStatus> for ConnectionActor {
             next_delay: self.next_delay,
             buffered: self.buffer.len(),
             buffered_bytes: self.buffer.bytes(),
+            unconfirmed: self.window.len(),
             counters: self.counters,
         })
     }

@@ -3,7 +3,6 @@
 use std::time::Instant;
 
 use actix::{AsyncContext, Context};
-use bytes::Bytes;
 
 use super::ConnectionActor;
 use crate::DisconnectReason;
@@ -21,7 +20,8 @@ impl ConnectionActor {
             return; // the previous ping is still within its timeout
         }
         link.pings_sent += 1;
-        link.pending_ping = Some(Bytes::copy_from_slice(&link.pings_sent.to_be_bytes()));
+        // The heartbeat ping doubles as a confirmation ping (its payload is a checkpoint).
+        link.pending_ping = true;
         link.ping_sent_at = Some(now);
         link.wake_writer();
         let generation = link.generation;
@@ -29,6 +29,22 @@ impl ConnectionActor {
         ctx.run_later(timeout, move |act, ctx| {
             act.check_heartbeat(generation, now, ctx);
         });
+    }
+
+    /// Runs every `confirm_interval` while Connected: while messages wait for
+    /// confirmation, asks for a ping unless one went out within the interval. Asking
+    /// again even when an earlier ping covers them matters: a server may answer only
+    /// its latest ping, or have dropped one while it was busy.
+    pub(super) fn confirm_tick(&mut self) {
+        let interval = self.config.confirm_interval();
+        let waiting = !self.window.is_empty();
+        if let Some(link) = self.link.as_mut() {
+            let recent = link.last_ping_at.is_some_and(|at| at.elapsed() < interval);
+            if waiting && !recent && !link.pending_ping {
+                link.pending_ping = true;
+                link.wake_writer();
+            }
+        }
     }
 
     fn check_heartbeat(&mut self, generation: u64, sent_at: Instant, ctx: &mut Context<Self>) {

@@ -10,10 +10,11 @@ use awc::error::WsClientError;
 use awc::ws::{CloseReason, Codec, Message};
 use awc::{BoxedSocket, ClientResponse};
 use futures_util::{SinkExt, StreamExt};
-use tether::ConnectionState;
+use tether::{ConnectionState, DeliveryMode};
 use tokio::sync::oneshot;
 
 use super::link::Link;
+use super::outbound::Outbound;
 use super::writer::LinkWriter;
 use super::ConnectionActor;
 use crate::{
@@ -32,6 +33,7 @@ impl ConnectionActor {
         to: ConnectionState,
         reason: Option<DisconnectReason>,
         next_delay: Option<Duration>,
+        unconfirmed: usize,
     ) -> bool {
         let at = Instant::now();
         match self.machine.transition(to, at) {
@@ -43,6 +45,7 @@ impl ConnectionActor {
                     attempt = transition.attempt,
                     reason = reason.as_ref().map(tracing::field::display),
                     next_delay = next_delay.map(tracing::field::debug),
+                    unconfirmed,
                     "state changed"
                 );
                 self.subscribers.publish_state(StateChanged {
@@ -52,6 +55,7 @@ impl ConnectionActor {
                     attempt: transition.attempt,
                     reason,
                     next_delay,
+                    unconfirmed,
                     at,
                 });
                 true
@@ -65,7 +69,7 @@ impl ConnectionActor {
 
     /// Starts one connection attempt without blocking the mailbox.
     pub(super) fn begin_connect(&mut self, ctx: &mut Context<Self>) {
-        if !self.enter(ConnectionState::Connecting, None, None) {
+        if !self.enter(ConnectionState::Connecting, None, None, 0) {
             return;
         }
         self.next_delay = None;
@@ -107,16 +111,18 @@ impl ConnectionActor {
         let heartbeat = ctx.run_interval(self.config.heartbeat_interval(), |act, ctx| {
             act.heartbeat_tick(ctx);
         });
+        let confirmer = ctx.run_interval(self.config.confirm_interval(), |act, _| {
+            act.confirm_tick();
+        });
         self.link = Some(Link::new(
             generation,
             sink,
-            reader,
-            heartbeat,
+            [reader, heartbeat, confirmer],
             self.config.max_message_size(),
         ));
         self.counters.connects += 1;
         self.last_reason = None;
-        self.enter(ConnectionState::Connected, None, None);
+        self.enter(ConnectionState::Connected, None, None, 0);
         // The writer flushes the buffer, oldest first, before anything newer.
         ctx.spawn(LinkWriter::new(generation));
     }
@@ -140,9 +146,17 @@ impl ConnectionActor {
                 ConnectionState::Disconnected,
             );
         }
-        self.release_waiting_senders();
+        let in_flight = self.window.take_all();
+        let unconfirmed = in_flight.len();
         self.last_reason = Some(reason.clone());
-        self.enter(ConnectionState::Disconnected, Some(reason.clone()), None);
+        self.enter(
+            ConnectionState::Disconnected,
+            Some(reason.clone()),
+            None,
+            unconfirmed,
+        );
+        self.settle_in_flight(in_flight);
+        self.release_waiting_senders();
         if self.closing {
             self.finish(
                 ctx,
@@ -184,6 +198,7 @@ impl ConnectionActor {
             ConnectionState::Reconnecting,
             self.last_reason.clone(),
             Some(delay),
+            0,
         ) {
             let attempts = self.machine.attempts();
             self.finish(
@@ -214,7 +229,7 @@ impl ConnectionActor {
                 }
             }
         }
-        self.enter(terminal, Some(reason), None);
+        self.enter(terminal, Some(reason), None, 0);
         self.next_delay = None;
         self.closing = false;
         self.hand_back_buffer(terminal);
@@ -232,6 +247,7 @@ impl ConnectionActor {
     ) {
         ctx.cancel_future(link.reader);
         ctx.cancel_future(link.heartbeat);
+        ctx.cancel_future(link.confirmer);
         let mut sink = link.sink;
         let span = self.span.clone();
         actix::spawn(async move {
@@ -254,15 +270,33 @@ impl ConnectionActor {
         });
     }
 
+    /// The link died with these messages written but unconfirmed (oldest first).
+    fn settle_in_flight(&mut self, in_flight: Vec<Outbound>) {
+        match self.config.delivery() {
+            DeliveryMode::AtLeastOnce => {
+                // Back to the front, in order: written again before anything newer.
+                for mut item in in_flight.into_iter().rev() {
+                    item.mark_resend();
+                    self.buffer.push_front(item);
+                }
+            }
+            _ => {
+                for item in in_flight {
+                    self.counters.undelivered += 1;
+                    if let Some(payload) = item.reject(SendError::Unconfirmed) {
+                        self.publish_undelivered(payload, UndeliveredReason::Unconfirmed);
+                    }
+                }
+            }
+        }
+    }
+
     /// Messages whose senders wait for a write stay buffered for the next connection;
     /// their senders learn that now.
     fn release_waiting_senders(&mut self) {
         let mut released = 0;
         self.buffer.for_each_mut(|item| {
-            if item.is_awaited() {
-                item.release_as_buffered();
-                released += 1;
-            }
+            released += u64::from(item.release_as_buffered());
         });
         self.counters.buffered += released;
     }

@@ -11,7 +11,10 @@ use awc::BoxedSocket;
 use bytes::Bytes;
 use futures_util::stream::SplitSink;
 
+use tether::UnconfirmedWindow;
+
 use super::assembler::Assembler;
+use super::outbound::Outbound;
 
 pub(crate) type WsSink = SplitSink<Framed<BoxedSocket, Codec>, Message>;
 
@@ -24,12 +27,18 @@ pub(crate) struct Link {
     /// The reading half, registered with the context; cancelled on teardown.
     pub(crate) reader: SpawnHandle,
     pub(crate) heartbeat: SpawnHandle,
+    /// Asks for a confirmation ping every `confirm_interval` while messages wait.
+    pub(crate) confirmer: SpawnHandle,
     pub(crate) assembler: Assembler,
     /// Control frames wait here and are written before data.
     pub(crate) pending_pong: Option<Bytes>,
-    pub(crate) pending_ping: Option<Bytes>,
+    /// A ping (heartbeat or confirmation) is wanted; its payload is a checkpoint of
+    /// the unconfirmed window, taken when it is written.
+    pub(crate) pending_ping: bool,
     /// Last time any frame arrived.
     pub(crate) last_seen: Instant,
+    /// When the last ping of any kind was written.
+    pub(crate) last_ping_at: Option<Instant>,
     /// When the unanswered heartbeat ping was sent.
     pub(crate) ping_sent_at: Option<Instant>,
     pub(crate) pings_sent: u64,
@@ -41,8 +50,7 @@ impl Link {
     pub(crate) fn new(
         generation: u64,
         sink: WsSink,
-        reader: SpawnHandle,
-        heartbeat: SpawnHandle,
+        [reader, heartbeat, confirmer]: [SpawnHandle; 3],
         max_message_size: usize,
     ) -> Self {
         Self {
@@ -50,10 +58,12 @@ impl Link {
             sink,
             reader,
             heartbeat,
+            confirmer,
             assembler: Assembler::new(max_message_size),
             pending_pong: None,
-            pending_ping: None,
+            pending_ping: false,
             last_seen: Instant::now(),
+            last_ping_at: None,
             ping_sent_at: None,
             pings_sent: 0,
             writer_waker: None,
@@ -61,15 +71,24 @@ impl Link {
     }
 
     /// The next control frame to write, pongs first (a peer may be waiting on one).
-    pub(crate) fn take_control(&mut self) -> Option<Message> {
+    /// A ping takes its checkpoint now, so it covers exactly what was written before.
+    pub(crate) fn take_control(
+        &mut self,
+        window: &mut UnconfirmedWindow<Outbound>,
+    ) -> Option<Message> {
         if let Some(payload) = self.pending_pong.take() {
             return Some(Message::Pong(payload));
         }
-        self.pending_ping.take().map(Message::Ping)
+        if std::mem::take(&mut self.pending_ping) {
+            self.last_ping_at = Some(Instant::now());
+            let checkpoint = UnconfirmedWindow::<Outbound>::encode(window.checkpoint());
+            return Some(Message::Ping(Bytes::copy_from_slice(&checkpoint)));
+        }
+        None
     }
 
     pub(crate) fn has_control(&self) -> bool {
-        self.pending_pong.is_some() || self.pending_ping.is_some()
+        self.pending_pong.is_some() || self.pending_ping
     }
 
     pub(crate) fn wake_writer(&mut self) {

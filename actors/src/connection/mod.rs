@@ -28,7 +28,9 @@ use std::fmt;
 use std::time::Duration;
 
 use actix::{Actor, Context, Supervised};
-use tether::{Backoff, ConnectionState, MessageBuffer, ResiliencyConfig, StateMachine};
+use tether::{
+    Backoff, ConnectionState, MessageBuffer, ResiliencyConfig, StateMachine, UnconfirmedWindow,
+};
 use tokio::sync::oneshot;
 
 pub use builder::ConnectionBuilder;
@@ -51,6 +53,8 @@ pub struct ConnectionActor {
     machine: StateMachine,
     backoff: Backoff,
     buffer: MessageBuffer<Outbound>,
+    /// Written, not yet confirmed by the server.
+    window: UnconfirmedWindow<Outbound>,
     subscribers: Subscribers,
     counters: Counters,
     /// The live connection, while Connected.

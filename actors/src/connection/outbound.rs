@@ -19,17 +19,24 @@ pub(crate) type ReplySender = oneshot::Sender<Result<Delivery, SendError>>;
 pub(crate) struct Outbound {
     payload: Payload,
     reply: Option<ReplySender>,
+    /// The sender waits for the server's confirmation, not just the write.
+    wants_confirmation: bool,
     /// Buffered while the link was down: writing it counts as a flush.
     was_buffered: bool,
+    /// Written before, on a link that died unconfirmed (at-least-once).
+    resend: bool,
 }
 
 impl Outbound {
-    /// A message whose sender waits for the outcome.
-    pub(crate) fn awaiting(payload: Payload, reply: ReplySender) -> Self {
+    /// A message whose sender waits for the outcome: the write, or with
+    /// `wants_confirmation` the server's confirmation.
+    pub(crate) fn awaiting(payload: Payload, reply: ReplySender, wants_confirmation: bool) -> Self {
         Self {
             payload,
             reply: Some(reply),
+            wants_confirmation,
             was_buffered: false,
+            resend: false,
         }
     }
 
@@ -38,8 +45,26 @@ impl Outbound {
         Self {
             payload,
             reply: None,
+            wants_confirmation: false,
             was_buffered: true,
+            resend: false,
         }
+    }
+
+    /// Marks a message accepted while the link is down as buffered.
+    pub(crate) fn buffered_if(mut self, down: bool) -> Self {
+        self.was_buffered |= down;
+        self
+    }
+
+    /// Whether this message was written before, on a link that died unconfirmed.
+    pub(crate) fn is_resend(&self) -> bool {
+        self.resend
+    }
+
+    /// Back in the buffer after its link died unconfirmed: it will be written again.
+    pub(crate) fn mark_resend(&mut self) {
+        self.resend = true;
     }
 
     pub(crate) fn payload(&self) -> &Payload {
@@ -50,24 +75,34 @@ impl Outbound {
         self.was_buffered
     }
 
-    /// Whether a sender still waits for this message's outcome.
-    pub(crate) fn is_awaited(&self) -> bool {
-        self.reply.is_some()
-    }
-
-    /// Tell the waiting sender, if any, that the message was written.
-    pub(crate) fn confirm_sent(&mut self) {
-        if let Some(reply) = self.reply.take() {
-            let _ = reply.send(Ok(Delivery::Sent));
+    /// The message was written: a sender waiting for the write learns it now; one
+    /// waiting for confirmation keeps waiting.
+    pub(crate) fn written(&mut self) {
+        if !self.wants_confirmation {
+            self.answer(Delivery::Sent);
         }
     }
 
-    /// Tell the waiting sender, if any, that the message stays buffered for the next
-    /// connection. It then counts as buffered.
-    pub(crate) fn release_as_buffered(&mut self) {
+    /// The server confirmed the message.
+    pub(crate) fn confirmed(&mut self) {
+        self.answer(Delivery::Confirmed);
+    }
+
+    /// The link dropped: a sender waiting for the write learns that the message
+    /// stays buffered for the next connection (it then counts as buffered). Senders
+    /// waiting for confirmation keep waiting.
+    pub(crate) fn release_as_buffered(&mut self) -> bool {
+        if self.wants_confirmation || self.reply.is_none() {
+            return false;
+        }
+        self.answer(Delivery::Buffered);
+        self.was_buffered = true;
+        true
+    }
+
+    fn answer(&mut self, delivery: Delivery) {
         if let Some(reply) = self.reply.take() {
-            let _ = reply.send(Ok(Delivery::Buffered));
-            self.was_buffered = true;
+            let _ = reply.send(Ok(delivery));
         }
     }
 
@@ -113,7 +148,7 @@ mod tests {
     #[test]
     fn dropping_an_awaited_message_hands_it_back() {
         let (tx, mut rx) = oneshot::channel();
-        drop(Outbound::awaiting(Payload::from("keep me"), tx));
+        drop(Outbound::awaiting(Payload::from("keep me"), tx, false));
         match rx.try_recv() {
             Ok(Err(SendError::Interrupted(payload))) => {
                 assert_eq!(payload.as_text(), Some("keep me"))
@@ -125,7 +160,7 @@ mod tests {
     #[test]
     fn reject_answers_the_sender_or_returns_the_payload() {
         let (tx, mut rx) = oneshot::channel();
-        let awaited = Outbound::awaiting(Payload::from("a"), tx);
+        let awaited = Outbound::awaiting(Payload::from("a"), tx, false);
         assert_eq!(awaited.reject(SendError::Closed), None);
         assert!(matches!(rx.try_recv(), Ok(Err(SendError::Closed(p))) if p.as_text() == Some("a")));
 
@@ -136,10 +171,21 @@ mod tests {
     #[test]
     fn release_as_buffered_answers_once_and_marks_the_message() {
         let (tx, mut rx) = oneshot::channel();
-        let mut item = Outbound::awaiting(Payload::from("c"), tx);
-        item.release_as_buffered();
+        let mut item = Outbound::awaiting(Payload::from("c"), tx, false);
+        assert!(item.release_as_buffered());
         assert!(item.was_buffered());
-        assert!(!item.is_awaited());
+        assert!(!item.release_as_buffered(), "answered once");
         assert!(matches!(rx.try_recv(), Ok(Ok(Delivery::Buffered))));
+    }
+
+    #[test]
+    fn a_confirmation_waiter_is_answered_on_confirmation_only() {
+        let (tx, mut rx) = oneshot::channel();
+        let mut item = Outbound::awaiting(Payload::from("d"), tx, true);
+        item.written();
+        assert!(!item.release_as_buffered());
+        assert!(rx.try_recv().is_err(), "still waiting");
+        item.confirmed();
+        assert!(matches!(rx.try_recv(), Ok(Ok(Delivery::Confirmed))));
     }
 }

@@ -6,6 +6,9 @@ use actix::{Context, StreamHandler};
 use awc::error::WsProtocolError;
 use awc::ws::Frame;
 
+use tether::UnconfirmedWindow;
+
+use super::outbound::Outbound;
 use super::ConnectionActor;
 use crate::{DisconnectReason, Incoming, Payload};
 
@@ -26,8 +29,19 @@ impl StreamHandler<Result<Frame, WsProtocolError>> for ConnectionActor {
                 link.wake_writer();
                 Ok(None)
             }
-            Ok(Frame::Pong(_)) => {
+            Ok(Frame::Pong(payload)) => {
                 link.ping_sent_at = None;
+                if let Some(checkpoint) = UnconfirmedWindow::<Outbound>::decode(&payload) {
+                    let confirmed = self.window.confirm(checkpoint);
+                    if !confirmed.is_empty() {
+                        // The window has room again.
+                        link.wake_writer();
+                    }
+                    self.counters.confirmed += confirmed.len() as u64;
+                    for mut item in confirmed {
+                        item.confirmed();
+                    }
+                }
                 Ok(None)
             }
             Ok(Frame::Close(reason)) => Err(DisconnectReason::ClosedByServer {

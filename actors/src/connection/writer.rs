@@ -39,13 +39,24 @@ impl ActorFuture<ConnectionActor> for LinkWriter {
         match act.write_ready(self.generation, task) {
             Step::Waiting => Poll::Pending,
             Step::Idle if act.closing => {
-                // Everything buffered before `Close` is written: now the close frame.
-                act.finish(
-                    ctx,
-                    tether::ConnectionState::Closed,
-                    DisconnectReason::CloseRequested,
-                );
-                Poll::Ready(())
+                if act.window.is_empty() {
+                    // Everything buffered before `Close` is written and confirmed: now
+                    // the close frame.
+                    act.finish(
+                        ctx,
+                        tether::ConnectionState::Closed,
+                        DisconnectReason::CloseRequested,
+                    );
+                    return Poll::Ready(());
+                }
+                // Ask the server to confirm the rest; its Pong wakes this writer.
+                if act.window.unchecked() > 0 {
+                    if let Some(link) = act.link.as_mut() {
+                        link.pending_ping = true;
+                    }
+                    task.waker().wake_by_ref();
+                }
+                Poll::Pending
             }
             Step::Idle => Poll::Pending,
             Step::Gone => Poll::Ready(()),
@@ -77,6 +88,7 @@ impl ConnectionActor {
         let Self {
             link,
             buffer,
+            window,
             counters,
             span,
             ..
@@ -92,13 +104,14 @@ impl ConnectionActor {
         {
             link.writer_waker = Some(task.waker().clone());
         }
-        while link.has_control() || !buffer.is_empty() {
+        // A full window pauses data (not control frames) until a Pong makes room.
+        while link.has_control() || (!buffer.is_empty() && !window.is_full()) {
             match link.sink.poll_ready_unpin(task) {
                 Poll::Pending => return Step::Waiting,
                 Poll::Ready(Err(error)) => return Step::Failed(error),
                 Poll::Ready(Ok(())) => {}
             }
-            if let Some(frame) = link.take_control() {
+            if let Some(frame) = link.take_control(window) {
                 if let Err(error) = link.sink.start_send_unpin(frame) {
                     return Step::Failed(error);
                 }
@@ -113,11 +126,16 @@ impl ConnectionActor {
                 return Step::Failed(error);
             }
             counters.sent += 1;
-            if item.was_buffered() {
-                counters.flushed += 1;
-            }
+            counters.flushed += u64::from(item.was_buffered() && !item.is_resend());
+            counters.resent += u64::from(item.is_resend());
             tracing::trace!(parent: &*span, bytes = item.payload().len(), "message written");
-            item.confirm_sent();
+            item.written();
+            window.record(item);
+            // Half a window (or a full one) without a confirmation ping: ask now, not at
+            // the next interval, so the window keeps moving.
+            if window.unchecked().saturating_mul(2) >= window.max_len() || window.is_full() {
+                link.pending_ping = true;
+            }
         }
         match link.sink.poll_flush_unpin(task) {
             Poll::Ready(Ok(())) => Step::Idle,

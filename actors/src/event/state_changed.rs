@@ -24,6 +24,10 @@ pub struct StateChanged {
     pub reason: Option<DisconnectReason>,
     /// The delay before the next connect, on entering `Reconnecting`.
     pub next_delay: Option<Duration>,
+    /// On losing a link: messages written to it but not confirmed by the server. In
+    /// at-most-once mode they are handed back as undelivered; in at-least-once mode
+    /// they are written again after the reconnect.
+    pub unconfirmed: usize,
     /// When the transition happened.
     pub at: Instant,
 }

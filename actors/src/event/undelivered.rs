@@ -2,7 +2,7 @@ use actix::Message;
 
 use crate::{ConnectionId, Payload};
 
-/// A buffered message that will never be sent, published to undelivered subscribers.
+/// A message that will not be sent (again), published to undelivered subscribers.
 ///
 /// A message whose sender still waits for the reply of its `Send` gets its answer there
 /// instead; this event is for messages whose `Send` was already answered
@@ -29,4 +29,7 @@ pub enum UndeliveredReason {
     Closed,
     /// The connection gave up for good while the message was buffered.
     Failed,
+    /// At-most-once mode: written, but the link died before the server confirmed it.
+    /// It may or may not have arrived.
+    Unconfirmed,
 }

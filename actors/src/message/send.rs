@@ -38,6 +38,7 @@ use crate::{Payload, SendError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Send {
     payload: Payload,
+    confirmed: bool,
 }
 
 impl Send {
@@ -45,7 +46,24 @@ impl Send {
     pub fn new(payload: impl Into<Payload>) -> Self {
         Self {
             payload: payload.into(),
+            confirmed: false,
         }
+    }
+
+    /// Answer only once the server has confirmed the message (see
+    /// [`DeliveryMode`](tether::DeliveryMode)): the reply is then
+    /// `Ok(Delivery::Confirmed)`, or an error handing the message back
+    /// ([`SendError::Unconfirmed`] in at-most-once mode when the link died first).
+    /// In at-least-once mode the reply waits across reconnects until the message is
+    /// confirmed or the connection ends.
+    pub fn with_confirmation(mut self) -> Self {
+        self.confirmed = true;
+        self
+    }
+
+    /// Whether the reply waits for the server's confirmation.
+    pub fn wants_confirmation(&self) -> bool {
+        self.confirmed
     }
 
     /// Send a text message.
@@ -79,6 +97,9 @@ impl Message for Send {
 pub enum Delivery {
     /// Written to the socket (not yet known to have reached the server).
     Sent,
+    /// Read by the server's WebSocket layer: a Pong answered a ping written after the
+    /// message. Only for [`Send::with_confirmation`].
+    Confirmed,
     /// Kept in the outbound buffer; it is written after the next connect, or handed to
     /// the undelivered subscribers if the connection closes or fails first.
     Buffered,
