@@ -88,8 +88,9 @@ pub enum BuildError {
     /// The URL has no host.
     #[error("URL has no host")]
     MissingHost,
-    /// `wss://` was asked for, but this build has no TLS support.
-    #[error("`wss://` needs TLS support, which this build of tether-actix does not have")]
+    /// `wss://` was asked for, but this build has no TLS support (enable the `rustls`
+    /// feature).
+    #[error("`wss://` needs the `rustls` feature of tether-actix")]
     TlsUnavailable,
     /// A header name or value given to the builder is not valid HTTP.
     #[error("invalid header `{name}`")]

@@ -97,6 +97,10 @@ pub use id::ConnectionId;
 pub use payload::Payload;
 pub use policy::{DefaultRetryPolicy, RetryDecision, RetryPolicy};
 pub use reason::DisconnectReason;
+/// The rustls version used for `wss://`, to build a [`ClientConfig`](rustls::ClientConfig)
+/// for [`ConnectionBuilder::tls_config`].
+#[cfg(feature = "rustls")]
+pub use rustls;
 pub use status::{Counters, Status};
 /// The runtime-free core, re-exported: configuration, backoff, buffer, state machine.
 pub use tether::{

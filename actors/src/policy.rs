@@ -54,6 +54,7 @@ pub trait RetryPolicy: fmt::Debug + 'static {
 /// | handshake 4xx other than 429 (401, 403, 404, ...) | give up |
 /// | handshake 1xx/2xx/3xx (not a WebSocket endpoint; redirects are not followed) | give up |
 /// | handshake answered 101 but invalid | give up |
+/// | server TLS certificate rejected (untrusted, wrong host, expired) | give up |
 /// | close code 1008 (policy violation) | give up |
 /// | any other close code, or none | retry |
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -71,6 +72,7 @@ impl RetryPolicy for DefaultRetryPolicy {
             }
             DisconnectReason::HandshakeRejected { .. }
             | DisconnectReason::HandshakeInvalid { .. }
+            | DisconnectReason::TlsCertificate { .. }
             | DisconnectReason::CloseRequested
             | DisconnectReason::AttemptsExhausted { .. } => RetryDecision::GiveUp,
             DisconnectReason::ClosedByServer {

@@ -16,6 +16,12 @@ pub enum DisconnectReason {
         /// The error as text.
         message: String,
     },
+    /// The server's TLS certificate was rejected: untrusted, expired, or not valid for
+    /// the host. Final under the default policy: retrying cannot fix it.
+    TlsCertificate {
+        /// The error as text.
+        message: String,
+    },
     /// Connecting and the WebSocket handshake took longer than the connect timeout.
     ConnectTimeout {
         /// The timeout that expired.
@@ -93,6 +99,9 @@ impl fmt::Display for DisconnectReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::ConnectFailed { message } => write!(f, "connect failed: {message}"),
+            Self::TlsCertificate { message } => {
+                write!(f, "server certificate rejected: {message}")
+            }
             Self::ConnectTimeout { after } => write!(f, "connect timed out after {after:?}"),
             Self::HandshakeRejected {
                 status,

@@ -147,6 +147,13 @@ pub(crate) fn quick(config: ResiliencyConfigBuilder) -> ResiliencyConfigBuilder 
         .connect_timeout(Duration::from_secs(2))
 }
 
+/// Starts `builder`, recorded, with [`quick`] timings.
+pub(crate) fn connect_with(builder: ConnectionBuilder) -> (Addr<ConnectionActor>, Events) {
+    let (builder, events) = recorded(builder.configure(quick));
+    let addr = builder.start().expect("test connection config is valid");
+    (addr, events)
+}
+
 /// Starts a recorded connection to `url` with [`quick`] timings and `adjust` on top.
 pub(crate) fn connect(
     url: &str,

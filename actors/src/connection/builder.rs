@@ -11,7 +11,7 @@ use tether::{
     UnconfirmedWindow,
 };
 
-use super::dialer::{Customize, Dialer};
+use super::dialer::{Customize, Dialer, TlsConfig};
 use super::ConnectionActor;
 use crate::subscribers::Subscribers;
 use crate::target::Target;
@@ -49,6 +49,7 @@ pub struct ConnectionBuilder {
     customize: Option<Customize>,
     subscribers: Subscribers,
     mailbox_capacity: usize,
+    tls: Option<TlsConfig>,
 }
 
 impl ConnectionBuilder {
@@ -63,6 +64,7 @@ impl ConnectionBuilder {
             customize: None,
             subscribers: Subscribers::default(),
             mailbox_capacity: DEFAULT_MAILBOX_CAPACITY,
+            tls: None,
         }
     }
 
@@ -156,6 +158,16 @@ impl ConnectionBuilder {
         self
     }
 
+    /// Use this TLS configuration for `wss://` (for example a private root store).
+    /// Without it, the webpki root certificates are trusted.
+    ///
+    /// ALPN is set by the connector (HTTP/1.1 only, as WebSocket needs).
+    #[cfg(feature = "rustls")]
+    pub fn tls_config(mut self, config: std::sync::Arc<rustls::ClientConfig>) -> Self {
+        self.tls = Some(config);
+        self
+    }
+
     /// Validate everything and build the actor, without starting it.
     pub fn build(self) -> Result<ConnectionActor, BuildError> {
         let target = Target::parse(&self.url)?;
@@ -178,6 +190,7 @@ impl ConnectionBuilder {
             self.customize,
             config.connect_timeout(),
             config.max_message_size(),
+            self.tls,
         );
         Ok(ConnectionActor {
             id,

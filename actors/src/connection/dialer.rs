@@ -12,6 +12,33 @@ use super::retry_after::{CaptureRetryAfter, RetryAfterSlot};
 use crate::target::Target;
 use crate::DisconnectReason;
 
+/// The TLS client configuration, when TLS support is built in.
+#[cfg(feature = "rustls")]
+pub(crate) type TlsConfig = std::sync::Arc<rustls::ClientConfig>;
+/// Without TLS support there is no configuration to give.
+#[cfg(not(feature = "rustls"))]
+pub(crate) type TlsConfig = std::convert::Infallible;
+
+/// Whether a connect error is rustls refusing the server's certificate.
+#[cfg(feature = "rustls")]
+fn certificate_rejected(error: &std::io::Error) -> bool {
+    matches!(
+        error
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>()),
+        Some(
+            rustls::Error::InvalidCertificate(_)
+                | rustls::Error::NoCertificatesPresented
+                | rustls::Error::UnsupportedNameType
+        )
+    )
+}
+
+#[cfg(not(feature = "rustls"))]
+fn certificate_rejected(_error: &std::io::Error) -> bool {
+    false
+}
+
 /// A closure that adjusts the handshake request of every attempt.
 pub(crate) type Customize = Rc<dyn Fn(WebsocketsRequest) -> WebsocketsRequest>;
 
@@ -32,12 +59,24 @@ impl Dialer {
         customize: Option<Customize>,
         connect_timeout: Duration,
         max_message_size: usize,
+        tls: Option<TlsConfig>,
     ) -> Self {
         let retry_after = RetryAfterSlot::default();
+        let connector = awc::Connector::new()
+            .timeout(connect_timeout)
+            // WebSocket upgrades are HTTP/1.1: never let ALPN pick h2.
+            .max_http_version(awc::http::Version::HTTP_11);
+        #[cfg(feature = "rustls")]
+        let connector = match tls {
+            Some(config) => connector.rustls_0_23(config),
+            None => connector,
+        };
+        #[cfg(not(feature = "rustls"))]
+        let _ = tls; // `Option<Infallible>`: always `None` without TLS support
         let client = awc::Client::builder()
             // Bounds the handshake; the connector's own timeout bounds TCP connect.
             .timeout(connect_timeout)
-            .connector(awc::Connector::new().timeout(connect_timeout))
+            .connector(connector)
             .wrap(CaptureRetryAfter(retry_after.clone()))
             .finish();
         Self {
@@ -80,6 +119,13 @@ impl Dialer {
             WsClientError::SendRequest(SendRequestError::Timeout)
             | WsClientError::SendRequest(SendRequestError::Connect(ConnectError::Timeout)) => {
                 DisconnectReason::ConnectTimeout { after: timeout }
+            }
+            WsClientError::SendRequest(SendRequestError::Connect(ConnectError::Io(error)))
+                if certificate_rejected(&error) =>
+            {
+                DisconnectReason::TlsCertificate {
+                    message: error.to_string(),
+                }
             }
             WsClientError::SendRequest(error) => DisconnectReason::ConnectFailed {
                 message: error.to_string(),
