@@ -1,5 +1,6 @@
 //! The actors that receive a connection's events.
 
+use actix::prelude::SendError;
 use actix::{Message, Recipient};
 
 use crate::{Incoming, StateChanged, Undelivered};
@@ -18,8 +19,20 @@ impl Subscribers {
         publish(&mut self.state, event);
     }
 
-    pub(crate) fn publish_incoming(&mut self, event: Incoming) {
-        publish(&mut self.incoming, event);
+    /// Offers `event` to every message subscriber without waiting; returns the
+    /// subscribers whose mailbox was full, with their copy, for a hand-over that waits.
+    pub(crate) fn publish_incoming(
+        &mut self,
+        event: Incoming,
+    ) -> Vec<(Recipient<Incoming>, Incoming)> {
+        self.incoming.retain(Recipient::connected);
+        let mut full = Vec::new();
+        for recipient in &self.incoming {
+            if let Err(SendError::Full(event)) = recipient.try_send(event.clone()) {
+                full.push((recipient.clone(), event));
+            }
+        }
+        full
     }
 
     /// Publishes and says whether anybody was there to receive it.

@@ -10,6 +10,7 @@
 //! Every test crate root also needs a `//!` doc (workspace `missing_docs`).
 #![allow(dead_code)]
 
+mod proxy;
 mod recorder;
 mod server;
 
@@ -19,6 +20,9 @@ use std::time::Duration;
 // Not every test binary uses the recorder (the harness self-tests do not).
 #[allow(unused_imports)]
 pub(crate) use recorder::*;
+// Only the proxy harness and chaos tests use the proxy.
+#[allow(unused_imports)]
+pub(crate) use proxy::*;
 pub(crate) use server::*;
 
 /// How often [`wait_until`] re-checks its condition.

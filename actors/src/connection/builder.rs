@@ -211,6 +211,7 @@ impl ConnectionBuilder {
             last_reason: None,
             closing: false,
             close_waiters: Vec::new(),
+            deliveries_pending: 0,
             span,
             config,
         })

@@ -55,7 +55,8 @@ impl ConnectionActor {
         else {
             return;
         };
-        if link.last_seen >= sent_at {
+        // Paused reading (a slow subscriber) is not the server's silence.
+        if link.last_seen >= sent_at || link.read_paused {
             link.ping_sent_at = None;
             return;
         }

@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 
 use super::link::Link;
 use super::outbound::Outbound;
+use super::reader::LinkReader;
 use super::writer::LinkWriter;
 use super::ConnectionActor;
 use crate::{
@@ -107,7 +108,7 @@ impl ConnectionActor {
         ctx: &mut Context<Self>,
     ) {
         let (sink, stream) = framed.split();
-        let reader = ctx.add_stream(stream);
+        let reader = ctx.spawn(LinkReader::new(generation, stream));
         let heartbeat = ctx.run_interval(self.config.heartbeat_interval(), |act, ctx| {
             act.heartbeat_tick(ctx);
         });

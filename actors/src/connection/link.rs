@@ -44,6 +44,10 @@ pub(crate) struct Link {
     pub(crate) pings_sent: u64,
     /// Wakes the writer when something new is queued.
     pub(crate) writer_waker: Option<Waker>,
+    /// The reader stopped reading because a subscriber's mailbox is full.
+    pub(crate) read_paused: bool,
+    /// Wakes the reader when the subscribers have room again.
+    pub(crate) reader_waker: Option<Waker>,
 }
 
 impl Link {
@@ -67,6 +71,8 @@ impl Link {
             ping_sent_at: None,
             pings_sent: 0,
             writer_waker: None,
+            read_paused: false,
+            reader_waker: None,
         }
     }
 

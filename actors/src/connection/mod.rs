@@ -70,6 +70,9 @@ pub struct ConnectionActor {
     /// `Close` arrived while Connected: flushing before the close frame.
     closing: bool,
     close_waiters: Vec<oneshot::Sender<ConnectionState>>,
+    /// Incoming messages still being handed to full subscriber mailboxes; the reader
+    /// pauses while any are. Survives restarts: those hand-overs finish regardless.
+    deliveries_pending: usize,
     span: tracing::Span,
 }
 
