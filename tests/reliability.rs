@@ -50,6 +50,24 @@ struct Accounting {
     reconnects: usize,
 }
 
+impl std::fmt::Display for Accounting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "sent {}, outages {}, reconnects {}, arrived {}, lost {}, reported undelivered {}, \
+             duplicates {}, buffer-full retries {}",
+            self.sent,
+            self.outages,
+            self.reconnects,
+            self.arrived,
+            self.lost,
+            self.reported_undelivered,
+            self.duplicates,
+            self.buffer_full_retries
+        )
+    }
+}
+
 /// The resident set size of this process, in bytes.
 fn rss() -> usize {
     let status = std::fs::read_to_string("/proc/self/status").expect("procfs");
@@ -220,7 +238,7 @@ async fn at_least_once_loses_nothing_through_a_seeded_storm() {
         storm(7),
     )
     .await;
-    println!("at-least-once: {report:?}");
+    println!("at-least-once: {report}");
     assert!(report.outages >= 20);
     assert!(report.reconnects >= 1);
 }
@@ -237,7 +255,7 @@ async fn at_most_once_reports_everything_it_may_have_lost() {
         storm(11),
     )
     .await;
-    println!("at-most-once: {report:?}");
+    println!("at-most-once: {report}");
     assert!(report.outages >= 20);
     assert_eq!(report.duplicates, 0);
 }
@@ -406,7 +424,7 @@ async fn soak() {
         let now = rss();
         let base = *baseline.get_or_insert(now);
         println!(
-            "soak round {round} ({mode:?}) at {:?}: {report:?}, rss {} MiB (baseline {} MiB)",
+            "soak round {round} ({mode:?}) at {:?}: {report}, rss {} MiB (baseline {} MiB)",
             started.elapsed(),
             now / (1024 * 1024),
             base / (1024 * 1024)
