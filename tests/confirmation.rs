@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use support::{connect, setup, wait_status, wait_until, Events, Mode, Received, TestServer, PATIENCE};
+use support::{
+    connect, setup, wait_status, wait_until, Events, Mode, Received, TestServer, PATIENCE,
+};
 use tether_actix::message::{self, Delivery};
 use tether_actix::{ConnectionState, DeliveryMode, SendError, UndeliveredReason};
 
@@ -89,7 +91,10 @@ async fn at_most_once_reports_every_unconfirmed_message_when_pings_go_unanswered
     // which is exactly the uncertainty at-most-once reports.
     let expected: Vec<_> = (0..20).map(|n| format!("m{n}")).collect();
     assert!(wait_until(PATIENCE, || events.undelivered().len() == 20).await);
-    assert_eq!(undelivered_texts(&events, UndeliveredReason::Unconfirmed), expected);
+    assert_eq!(
+        undelivered_texts(&events, UndeliveredReason::Unconfirmed),
+        expected
+    );
     assert_eq!(texts(&server), expected);
 
     // Never written twice.
@@ -115,7 +120,9 @@ async fn at_most_once_confirmation_waiters_get_their_message_back() {
         .send(message::Send::text("unsure").with_confirmation())
         .await
         .expect("actor alive");
-    assert!(matches!(reply, Err(SendError::Unconfirmed(payload)) if payload.as_text() == Some("unsure")));
+    assert!(
+        matches!(reply, Err(SendError::Unconfirmed(payload)) if payload.as_text() == Some("unsure"))
+    );
     assert_eq!(texts(&server), ["unsure"]);
 }
 
@@ -127,9 +134,9 @@ async fn at_least_once_writes_unconfirmed_messages_again_after_reconnect() {
     });
     assert!(events.wait_entered(Connected, 1).await);
     server.set_mode(Mode::Silent);
-    let replies = join_all((0..10).map(|n| {
-        connection.send(message::Send::text(format!("m{n}")).with_confirmation())
-    }));
+    let replies = join_all(
+        (0..10).map(|n| connection.send(message::Send::text(format!("m{n}")).with_confirmation())),
+    );
     // The heartbeat finds the silent link dead; the server answers again.
     let recovery = async {
         assert!(events.wait_entered(Disconnected, 1).await);
@@ -137,7 +144,10 @@ async fn at_least_once_writes_unconfirmed_messages_again_after_reconnect() {
     };
     let (replies, ()) = tokio::join!(replies, recovery);
     for reply in replies {
-        assert_eq!(reply.expect("actor alive").expect("confirmed"), Delivery::Confirmed);
+        assert_eq!(
+            reply.expect("actor alive").expect("confirmed"),
+            Delivery::Confirmed
+        );
     }
 
     // All ten twice: once to the silent link, once again after the reconnect, in order.
@@ -187,9 +197,16 @@ async fn a_full_window_applies_back_pressure_and_bounds_memory() {
         }
     }
     assert_eq!(sent + refused, 40);
-    assert!(sent > 8, "waiting senders were answered once the window moved");
+    assert!(
+        sent > 8,
+        "waiting senders were answered once the window moved"
+    );
     assert!(wait_until(PATIENCE, || server.received_count() == sent).await);
-    assert_eq!(events.times_entered(Disconnected), 0, "back-pressure is not a failure");
+    assert_eq!(
+        events.times_entered(Disconnected),
+        0,
+        "back-pressure is not a failure"
+    );
 }
 
 /// The accounting every mode must satisfy, across a server restart mid-stream.
@@ -259,8 +276,47 @@ async fn at_least_once_delivers_every_message_across_a_restart() {
     }
     // First deliveries keep the send order.
     let mut seen = BTreeSet::new();
-    let firsts: Vec<_> = received.iter().filter(|text| seen.insert((*text).clone())).collect();
+    let firsts: Vec<_> = received
+        .iter()
+        .filter(|text| seen.insert((*text).clone()))
+        .collect();
     let expected: Vec<_> = (0..300).map(|n| format!("m{n}")).collect();
     assert_eq!(firsts, expected.iter().collect::<Vec<_>>());
     assert!(events.undelivered().is_empty());
+}
+
+#[actix_web::test]
+async fn a_server_that_talks_but_never_answers_pings_cannot_stall_the_window() {
+    let server = setup().await;
+    let (connection, events) = connect(&server.url(), quick_heartbeat);
+    assert!(events.wait_entered(Connected, 1).await);
+    server.set_mode(Mode::Silent);
+    connection
+        .send(message::Send::text("needs a pong"))
+        .await
+        .expect("actor alive")
+        .expect("accepted");
+    // The server keeps sending data (so frames do arrive) but never a Pong.
+    let chatter = async {
+        while events.times_entered(Disconnected) == 0 {
+            server.send_all(support::ServerMessage::Text("chatter".into()));
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let detected = tokio::time::timeout(PATIENCE, chatter).await;
+    assert!(detected.is_ok(), "the link was never declared dead");
+    let loss = events
+        .states()
+        .into_iter()
+        .find(|change| change.to == Disconnected)
+        .expect("recorded");
+    assert!(matches!(
+        loss.reason,
+        Some(tether_actix::DisconnectReason::HeartbeatTimeout { .. })
+    ));
+    assert_eq!(loss.unconfirmed, 1);
+    assert!(
+        !events.incoming_texts().is_empty(),
+        "data did arrive meanwhile"
+    );
 }

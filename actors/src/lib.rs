@@ -9,8 +9,14 @@
 //! - **Sending** ([`message::Send`]) works in every state: written when Connected,
 //!   buffered (bounded FIFO) when not and flushed in order on reconnect. The sender
 //!   always learns what happened: [`Delivery::Sent`](message::Delivery::Sent),
-//!   [`Delivery::Buffered`](message::Delivery::Buffered), or a [`SendError`] that hands
-//!   the message back.
+//!   [`Delivery::Buffered`](message::Delivery::Buffered),
+//!   [`Delivery::Confirmed`](message::Delivery::Confirmed) (on request), or a
+//!   [`SendError`] that hands the message back. A message already answered whose link
+//!   dies is handed to the [`Undelivered`] subscribers.
+//! - **Delivery confirmation**: pings whose Pong proves the server read every frame
+//!   written before them. Unconfirmed messages of a dead link are handed back
+//!   ([`DeliveryMode::AtMostOnce`], the default) or written again after the reconnect
+//!   ([`DeliveryMode::AtLeastOnce`]).
 //! - **Heartbeat**: a ping every `heartbeat_interval`; no frame within
 //!   `heartbeat_timeout` after it means the link is dead, and it is replaced.
 //! - **Events**: every state change ([`StateChanged`]) and every incoming message
@@ -75,6 +81,11 @@
 //!       │
 //!  any state ──► Closed (on Close)   any state ──► Failed (final failure or attempts used up)
 //! ```
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
 
 mod connection;
 mod error;

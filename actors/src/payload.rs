@@ -82,6 +82,16 @@ impl Payload {
     }
 }
 
+/// Text as it is; binary as its length, since it may not be printable.
+impl std::fmt::Display for Payload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Text(text) => f.write_str(text),
+            Self::Binary(bytes) => write!(f, "<{} bytes>", bytes.len()),
+        }
+    }
+}
+
 impl From<String> for Payload {
     fn from(text: String) -> Self {
         Self::Text(text.into())

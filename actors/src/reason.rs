@@ -48,12 +48,18 @@ pub enum DisconnectReason {
     },
     /// The byte stream ended without a close frame.
     StreamEnded,
+    /// Reading from the socket failed (for example the connection was reset).
+    ConnectionLost {
+        /// The error as text.
+        message: String,
+    },
     /// The server broke the WebSocket protocol (bad frame, bad fragment sequence).
     ProtocolError {
         /// The error as text.
         message: String,
     },
-    /// No frame arrived within the heartbeat timeout after a ping.
+    /// No frame arrived within the heartbeat timeout after a ping (or, while messages
+    /// wait for confirmation, no Pong did).
     HeartbeatTimeout {
         /// The timeout that expired.
         timeout: Duration,
@@ -125,6 +131,7 @@ impl fmt::Display for DisconnectReason {
                 Ok(())
             }
             Self::StreamEnded => write!(f, "stream ended without a close frame"),
+            Self::ConnectionLost { message } => write!(f, "connection lost: {message}"),
             Self::ProtocolError { message } => write!(f, "protocol error: {message}"),
             Self::HeartbeatTimeout { timeout } => {
                 write!(f, "no answer to a heartbeat ping within {timeout:?}")

@@ -181,8 +181,10 @@ impl ResiliencyConfig {
         self.delivery
     }
 
-    /// Longest time a written message waits before a confirmation ping is sent
-    /// for it. Pings are shared: one confirms every message written before it.
+    /// How often, while written messages wait for confirmation, a confirmation
+    /// ping is sent (a message waits at most about twice this for its ping; a
+    /// half-full window asks at once). Pings are shared: one confirms every
+    /// message written before it.
     pub fn confirm_interval(&self) -> Duration {
         self.confirm_interval
     }

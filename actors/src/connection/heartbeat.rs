@@ -55,8 +55,13 @@ impl ConnectionActor {
         else {
             return;
         };
+        // Any frame shows the link is alive, but while messages wait for confirmation
+        // only a Pong shows the server still answers pings: a server that sends data
+        // and never answers would otherwise stall the window (and `Close`) forever.
         // Paused reading (a slow subscriber) is not the server's silence.
-        if link.last_seen >= sent_at || link.read_paused {
+        let answered =
+            link.last_seen >= sent_at && (self.window.is_empty() || link.last_pong >= sent_at);
+        if answered || link.read_paused {
             link.ping_sent_at = None;
             return;
         }

@@ -37,6 +37,8 @@ pub(crate) struct Link {
     pub(crate) pending_ping: bool,
     /// Last time any frame arrived.
     pub(crate) last_seen: Instant,
+    /// Last time a Pong arrived.
+    pub(crate) last_pong: Instant,
     /// When the last ping of any kind was written.
     pub(crate) last_ping_at: Option<Instant>,
     /// When the unanswered heartbeat ping was sent.
@@ -67,6 +69,7 @@ impl Link {
             pending_pong: None,
             pending_ping: false,
             last_seen: Instant::now(),
+            last_pong: Instant::now(),
             last_ping_at: None,
             ping_sent_at: None,
             pings_sent: 0,

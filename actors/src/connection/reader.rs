@@ -144,6 +144,7 @@ impl ConnectionActor {
             }
             Ok(Frame::Pong(payload)) => {
                 link.ping_sent_at = None;
+                link.last_pong = Instant::now();
                 if let Some(checkpoint) = UnconfirmedWindow::<Outbound>::decode(&payload) {
                     let confirmed = self.window.confirm(checkpoint);
                     if !confirmed.is_empty() {
@@ -162,6 +163,10 @@ impl ConnectionActor {
                 description: reason.and_then(|reason| reason.description),
             }),
             Err(WsProtocolError::Overflow) => Err(DisconnectReason::MessageTooLarge { limit }),
+            // A reset or a read error is a lost connection, not a protocol violation.
+            Err(WsProtocolError::Io(error)) => Err(DisconnectReason::ConnectionLost {
+                message: error.to_string(),
+            }),
             Err(error) => Err(DisconnectReason::ProtocolError {
                 message: error.to_string(),
             }),
