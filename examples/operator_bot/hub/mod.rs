@@ -1,0 +1,293 @@
+//! The hub: an actix-web WebSocket server that hands tasks to bots, counts what they
+//! report, and misbehaves on request (see [`chaos`]).
+//!
+//! Endpoints:
+//! - `GET /bots/{name}`: the WebSocket of bot `name`;
+//! - `GET /stats`: what the hub has seen, as JSON ([`HubStats`]).
+//!
+//! Both check `Authorization: Bearer <token>` when the hub has a token, and answer 401
+//! otherwise.
+
+pub(crate) mod chaos;
+mod dispatch;
+mod ledger;
+mod server;
+mod session;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::mem;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use actix::Addr;
+use actix_web::dev::ServerHandle;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+pub(crate) use self::chaos::{Misbehaved, Misbehaviour};
+use self::dispatch::{Desk, TaskIds};
+use self::ledger::Ledger;
+pub(crate) use self::ledger::Tally;
+use self::session::{Kick, Session};
+use crate::protocol::{decode, BotEvent};
+
+/// How long a restart retries binding its old port before giving up.
+const REBIND_DEADLINE: Duration = Duration::from_secs(5);
+/// How long a stop waits for every session to be gone.
+const DRAIN_DEADLINE: Duration = Duration::from_secs(5);
+
+/// How the hub is set up.
+#[derive(Debug, Clone)]
+pub(crate) struct HubConfig {
+    /// Where to listen; port 0 picks a free one.
+    pub(crate) listen: SocketAddr,
+    /// Bearer token every request must carry, if any.
+    pub(crate) token: Option<String>,
+    /// Seeds the hub's choices (prompts, steers, cancels).
+    pub(crate) seed: u64,
+    /// How often each session considers sending the bot something.
+    pub(crate) tick: Duration,
+}
+
+/// How the hub treats connections right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Normal service.
+    Serving,
+    /// Playing dead, like a hung process: handshakes still succeed and TCP stays
+    /// open, but nothing is answered (not even pings) and nothing is read until the
+    /// hub wakes up.
+    Silent,
+    /// New handshakes are refused with 503.
+    Refusing,
+}
+
+/// What the hub knows about one bot.
+#[derive(Debug, Default)]
+struct BotRecord {
+    ledger: Ledger,
+    desk: Desk,
+    /// Events that arrived on connections the bot gave up while the hub played dead:
+    /// read when it wakes up.
+    backlog: Vec<String>,
+}
+
+impl BotRecord {
+    /// Counts one event of bot `name` and updates its tasks; `late` if it waited
+    /// unread while the hub played dead.
+    fn receive(&mut self, name: &str, text: &str, late: bool) {
+        let event = match decode::<BotEvent>(text) {
+            Ok(event) => event,
+            Err(error) => {
+                tracing::warn!(bot = name, %error, "hub: unreadable event");
+                return;
+            }
+        };
+        if !self.ledger.record(event.seq, late) {
+            tracing::warn!(bot = name, seq = event.seq, "hub: duplicate event");
+        }
+        self.desk.observe(&event.kind);
+    }
+}
+
+/// Everything the server, its sessions and the chaos schedule share.
+#[derive(Debug)]
+struct State {
+    mode: Mode,
+    token: Option<String>,
+    tick: Duration,
+    server: Option<ServerHandle>,
+    sessions: HashMap<u64, Addr<Session>>,
+    next_session: u64,
+    bots: BTreeMap<String, BotRecord>,
+    ids: TaskIds,
+    rng: StdRng,
+    misbehaved: Vec<Misbehaved>,
+    handshakes: u64,
+    refused: u64,
+    unauthorized: u64,
+}
+
+type Shared = Arc<Mutex<State>>;
+
+/// Locks the state. A panic while holding the lock cannot leave it inconsistent in a
+/// way that matters here (counters only), so poisoning is ignored.
+fn lock(shared: &Mutex<State>) -> MutexGuard<'_, State> {
+    shared
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A running hub. Cheap to clone; all clones control the same server.
+#[derive(Debug, Clone)]
+pub(crate) struct Hub {
+    shared: Shared,
+    addr: SocketAddr,
+}
+
+/// What the hub has seen, served as JSON by `GET /stats`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct HubStats {
+    /// Per bot, by name.
+    pub(crate) bots: BTreeMap<String, BotStats>,
+    /// WebSocket sessions open now.
+    pub(crate) open_sessions: usize,
+    /// Handshakes accepted.
+    pub(crate) handshakes: u64,
+    /// Handshakes refused with 503.
+    pub(crate) refused: u64,
+    /// Requests refused with 401.
+    pub(crate) unauthorized: u64,
+    /// Tasks assigned in all.
+    pub(crate) tasks_issued: u64,
+}
+
+/// What the hub has seen from one bot.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct BotStats {
+    /// Its events, by sequence number.
+    pub(crate) events: Tally,
+    /// Tasks it reported complete.
+    pub(crate) completed: u64,
+    /// Tasks it reported failed or cancelled.
+    pub(crate) failed: u64,
+}
+
+impl Hub {
+    /// Binds `config.listen` and starts serving. Call inside a running actix system.
+    pub(crate) fn start(config: HubConfig) -> io::Result<Hub> {
+        let shared = Arc::new(Mutex::new(State {
+            mode: Mode::Serving,
+            token: config.token,
+            tick: config.tick,
+            server: None,
+            sessions: HashMap::new(),
+            next_session: 0,
+            bots: BTreeMap::new(),
+            ids: TaskIds::default(),
+            rng: StdRng::seed_from_u64(config.seed),
+            misbehaved: Vec::new(),
+            handshakes: 0,
+            refused: 0,
+            unauthorized: 0,
+        }));
+        let (addr, handle) = server::launch(shared.clone(), config.listen)?;
+        lock(&shared).server = Some(handle);
+        Ok(Hub { shared, addr })
+    }
+
+    /// The address the hub listens on (the same across restarts).
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL bots connect to: `ws://ADDR`.
+    pub(crate) fn url(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+
+    /// A snapshot of what the hub has seen.
+    pub(crate) fn stats(&self) -> HubStats {
+        snapshot(&lock(&self.shared))
+    }
+
+    /// Every misbehaviour so far, in order.
+    pub(crate) fn misbehaved(&self) -> Vec<Misbehaved> {
+        lock(&self.shared).misbehaved.clone()
+    }
+
+    /// Switches how new and open connections are treated. Waking up from
+    /// [`Mode::Silent`] reads what bots sent on connections they have given up since.
+    pub(crate) fn set_mode(&self, mode: Mode) {
+        let mut state = lock(&self.shared);
+        let was = mem::replace(&mut state.mode, mode);
+        if was == Mode::Silent && mode != Mode::Silent {
+            for (name, record) in &mut state.bots {
+                for text in mem::take(&mut record.backlog) {
+                    record.receive(name, &text, true);
+                }
+            }
+        }
+    }
+
+    /// Drops every open connection abruptly: TCP closed, no close frame.
+    pub(crate) fn drop_all(&self) -> usize {
+        let sessions: Vec<_> = lock(&self.shared).sessions.values().cloned().collect();
+        for session in &sessions {
+            session.do_send(Kick);
+        }
+        sessions.len()
+    }
+
+    /// Stops the server (dropping every connection), stays down for `down`, then
+    /// listens again on the same port.
+    pub(crate) async fn restart(&self, down: Duration) -> io::Result<()> {
+        self.stop().await;
+        actix::clock::sleep(down).await;
+        let deadline = Instant::now() + REBIND_DEADLINE;
+        loop {
+            match server::launch(self.shared.clone(), self.addr) {
+                Ok((_, handle)) => {
+                    lock(&self.shared).server = Some(handle);
+                    return Ok(());
+                }
+                // The old listener may take a moment to be released.
+                Err(error) if Instant::now() < deadline => {
+                    tracing::debug!(%error, "rebinding {}; retrying", self.addr);
+                    actix::clock::sleep(Duration::from_millis(20)).await;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Stops listening and drops every open connection; returns once they are gone
+    /// (or after a few seconds).
+    pub(crate) async fn stop(&self) {
+        self.drop_all();
+        let handle = lock(&self.shared).server.take();
+        if let Some(handle) = handle {
+            // Not graceful: a graceful stop would wait for WebSocket sessions, which
+            // never end by themselves.
+            handle.stop(false).await;
+        }
+        let deadline = Instant::now() + DRAIN_DEADLINE;
+        while !lock(&self.shared).sessions.is_empty() && Instant::now() < deadline {
+            actix::clock::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Records a misbehaviour for the summary and the timeline.
+    fn record(&self, what: Misbehaviour, from: Instant) {
+        let to = Instant::now();
+        lock(&self.shared)
+            .misbehaved
+            .push(Misbehaved { what, from, to });
+    }
+}
+
+/// What the hub has seen, from its state.
+fn snapshot(state: &State) -> HubStats {
+    HubStats {
+        bots: state
+            .bots
+            .iter()
+            .map(|(name, record)| {
+                let stats = BotStats {
+                    events: record.ledger.tally(),
+                    completed: record.desk.completed,
+                    failed: record.desk.failed,
+                };
+                (name.clone(), stats)
+            })
+            .collect(),
+        open_sessions: state.sessions.len(),
+        handshakes: state.handshakes,
+        refused: state.refused,
+        unauthorized: state.unauthorized,
+        tasks_issued: state.ids.issued(),
+    }
+}
