@@ -86,6 +86,12 @@ async fn at_most_once_reports_every_unconfirmed_message_when_pings_go_unanswered
         .find(|change| change.to == Disconnected)
         .expect("recorded");
     assert_eq!(loss.unconfirmed, 20);
+    let (status, _) = wait_status(&connection, |status| status.counters.unconfirmed == 20).await;
+    assert_eq!(status.counters.unconfirmed, 20);
+    assert_eq!(
+        status.counters.undelivered, 0,
+        "nothing unsent was handed back"
+    );
 
     // Every one is reported back, in order; here all of them had in fact arrived,
     // which is exactly the uncertainty at-most-once reports.
@@ -157,6 +163,10 @@ async fn at_least_once_writes_unconfirmed_messages_again_after_reconnect() {
     let (status, _) = wait_status(&connection, |status| status.counters.confirmed == 10).await;
     assert_eq!(status.counters.resent, 10);
     assert_eq!(status.counters.undelivered, 0);
+    assert_eq!(
+        status.counters.unconfirmed, 10,
+        "the dead link took ten unconfirmed"
+    );
     assert!(events.undelivered().is_empty());
 }
 

@@ -52,7 +52,11 @@ pub struct Counters {
     pub flushed: u64,
     /// Messages evicted from the buffer by newer ones (`DropOldest`).
     pub evicted: u64,
-    /// Messages handed back: buffered when the connection closed or failed, or
-    /// unconfirmed when a link died in at-most-once mode.
+    /// Buffered messages, never written, handed back because the connection closed or
+    /// failed.
     pub undelivered: u64,
+    /// Written messages whose link died before the server confirmed them: handed back
+    /// in at-most-once mode (they may or may not have arrived), written again in
+    /// at-least-once mode (see `resent`).
+    pub unconfirmed: u64,
 }

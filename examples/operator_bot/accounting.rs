@@ -238,9 +238,14 @@ impl Accounting {
             ("flushed", self.flushed, counters.flushed),
             ("rejected", self.rejected, counters.rejected),
             (
-                "handed back",
-                self.undelivered + self.unconfirmed,
+                "handed back unsent",
+                self.undelivered,
                 counters.undelivered + counters.evicted,
+            ),
+            (
+                "handed back unconfirmed",
+                self.unconfirmed,
+                counters.unconfirmed,
             ),
         ];
         for (what, bot, tether) in pairs {
@@ -343,7 +348,8 @@ mod tests {
         counters.sent = 4;
         counters.flushed = 2;
         counters.rejected = 1;
-        counters.undelivered = 3;
+        counters.undelivered = 1;
+        counters.unconfirmed = 2;
         let tally = Tally {
             received: 3,
             highest: 6,

@@ -273,6 +273,7 @@ impl ConnectionActor {
 
     /// The link died with these messages written but unconfirmed (oldest first).
     fn settle_in_flight(&mut self, in_flight: Vec<Outbound>) {
+        self.counters.unconfirmed += in_flight.len() as u64;
         match self.config.delivery() {
             DeliveryMode::AtLeastOnce => {
                 // Back to the front, in order: written again before anything newer.
@@ -283,7 +284,6 @@ impl ConnectionActor {
             }
             _ => {
                 for item in in_flight {
-                    self.counters.undelivered += 1;
                     if let Some(payload) = item.reject(SendError::Unconfirmed) {
                         self.publish_undelivered(payload, UndeliveredReason::Unconfirmed);
                     }

@@ -4,6 +4,11 @@ use crate::{ConnectionId, Payload};
 
 /// A message that will not be sent (again), published to undelivered subscribers.
 ///
+/// It travels through the subscriber's mailbox, while the reply to its `Send` travels
+/// on its own channel: the two are not ordered against each other. A subscriber may see
+/// a message reported `Unconfirmed` before its sender sees the reply `Sent`; to match
+/// them, carry an id of your own in the payload.
+///
 /// A message whose sender still waits for the reply of its `Send` gets its answer there
 /// instead; this event is for messages whose `Send` was already answered
 /// [`Delivery::Buffered`](crate::message::Delivery::Buffered).
