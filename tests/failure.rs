@@ -199,7 +199,10 @@ async fn builder_mistakes_are_errors_not_reconnect_loops() {
         start("http://127.0.0.1:1/ws"),
         Err(BuildError::UnsupportedScheme(scheme)) if scheme == "http"
     ));
-    assert!(matches!(start("ws://"), Err(BuildError::InvalidUrl(_) | BuildError::MissingHost)));
+    assert!(matches!(
+        start("ws://"),
+        Err(BuildError::InvalidUrl(_) | BuildError::MissingHost)
+    ));
 
     let bad_jitter = ConnectionActor::builder("ws://127.0.0.1:1/ws")
         .configure(|config| config.jitter_percent(150))

@@ -4,6 +4,8 @@ mod error;
 mod machine;
 
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod tests;
 
 use std::fmt;

@@ -118,6 +118,9 @@ impl<T> UnconfirmedWindow<T> {
     where
         T: BufferItem,
     {
+        if checkpoint >= self.next_checkpoint {
+            return Vec::new(); // never handed out: not an answer to any of our pings
+        }
         let mut covers = None;
         while let Some(&(id, bound)) = self.checkpoints.front() {
             if id > checkpoint {
@@ -146,6 +149,12 @@ impl<T> UnconfirmedWindow<T> {
         self.checked_through = self.next_seq;
         self.bytes = 0;
         self.entries.drain(..).map(|(_, item)| item).collect()
+    }
+
+    /// Whether `checkpoint` was handed out by this window: a Pong carrying it answers
+    /// one of our pings (an unsolicited Pong carries something else).
+    pub fn issued(&self, checkpoint: u64) -> bool {
+        checkpoint < self.next_checkpoint
     }
 
     /// The ping payload for a checkpoint.

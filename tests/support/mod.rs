@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 
 mod proxy;
+mod raw;
 mod recorder;
 mod server;
 
@@ -23,6 +24,9 @@ pub(crate) use recorder::*;
 // Only the proxy harness and chaos tests use the proxy.
 #[allow(unused_imports)]
 pub(crate) use proxy::*;
+// Only the hostile-server tests use the scripted raw server.
+#[allow(unused_imports)]
+pub(crate) use raw::*;
 pub(crate) use server::*;
 
 /// How often [`wait_until`] re-checks its condition.

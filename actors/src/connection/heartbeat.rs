@@ -59,8 +59,11 @@ impl ConnectionActor {
         // only a Pong shows the server still answers pings: a server that sends data
         // and never answers would otherwise stall the window (and `Close`) forever.
         // Paused reading (a slow subscriber) is not the server's silence.
-        let answered =
-            link.last_seen >= sent_at && (self.window.is_empty() || link.last_pong >= sent_at);
+        // A frame still arriving is a sign of life too (a large frame on a slow link), and
+        // excuses a missing Pong: a Pong cannot come in the middle of a frame.
+        let receiving = link.receiving.get().is_some_and(|at| at >= sent_at);
+        let answered = receiving
+            || (link.last_seen >= sent_at && (self.window.is_empty() || link.last_pong >= sent_at));
         if answered || link.read_paused {
             link.ping_sent_at = None;
             return;

@@ -1,6 +1,8 @@
 //! Transitions: connecting, failing, waiting, and the terminal states.
 
+use std::cell::Cell;
 use std::mem;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use actix::clock::timeout;
@@ -13,6 +15,7 @@ use futures_util::{SinkExt, StreamExt};
 use tether::{ConnectionState, DeliveryMode};
 use tokio::sync::oneshot;
 
+use super::frame_limit::FrameLimit;
 use super::link::Link;
 use super::outbound::Outbound;
 use super::reader::LinkReader;
@@ -107,7 +110,12 @@ impl ConnectionActor {
         framed: Framed<BoxedSocket, Codec>,
         ctx: &mut Context<Self>,
     ) {
-        let (sink, stream) = framed.split();
+        let limit = self.config.max_message_size();
+        let receiving = Rc::new(Cell::new(None));
+        let noted = receiving.clone();
+        let (sink, stream) = framed
+            .into_map_codec(move |codec| FrameLimit::new(codec, limit, noted.clone()))
+            .split();
         let reader = ctx.spawn(LinkReader::new(generation, stream));
         let heartbeat = ctx.run_interval(self.config.heartbeat_interval(), |act, ctx| {
             act.heartbeat_tick(ctx);
@@ -120,6 +128,7 @@ impl ConnectionActor {
             sink,
             [reader, heartbeat, confirmer],
             self.config.max_message_size(),
+            receiving,
         ));
         self.counters.connects += 1;
         self.last_reason = None;

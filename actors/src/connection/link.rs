@@ -1,12 +1,14 @@
 //! Everything that belongs to one established WebSocket connection.
 
+use std::cell::Cell;
 use std::fmt;
+use std::rc::Rc;
 use std::task::Waker;
 use std::time::Instant;
 
 use actix::SpawnHandle;
 use actix_codec::Framed;
-use awc::ws::{Codec, Message};
+use awc::ws::Message;
 use awc::BoxedSocket;
 use bytes::Bytes;
 use futures_util::stream::SplitSink;
@@ -14,9 +16,10 @@ use futures_util::stream::SplitSink;
 use tether::UnconfirmedWindow;
 
 use super::assembler::Assembler;
+use super::frame_limit::FrameLimit;
 use super::outbound::Outbound;
 
-pub(crate) type WsSink = SplitSink<Framed<BoxedSocket, Codec>, Message>;
+pub(crate) type WsSink = SplitSink<Framed<BoxedSocket, FrameLimit>, Message>;
 
 /// One live connection. Dropped (or handed to a closing task) when the link ends; the
 /// actor itself survives.
@@ -39,6 +42,8 @@ pub(crate) struct Link {
     pub(crate) last_seen: Instant,
     /// Last time a Pong arrived.
     pub(crate) last_pong: Instant,
+    /// When bytes of a frame not yet whole last arrived (noted by the codec).
+    pub(crate) receiving: Rc<Cell<Option<Instant>>>,
     /// When the last ping of any kind was written.
     pub(crate) last_ping_at: Option<Instant>,
     /// When the unanswered heartbeat ping was sent.
@@ -58,6 +63,7 @@ impl Link {
         sink: WsSink,
         [reader, heartbeat, confirmer]: [SpawnHandle; 3],
         max_message_size: usize,
+        receiving: Rc<Cell<Option<Instant>>>,
     ) -> Self {
         Self {
             generation,
@@ -70,6 +76,7 @@ impl Link {
             pending_ping: false,
             last_seen: Instant::now(),
             last_pong: Instant::now(),
+            receiving,
             last_ping_at: None,
             ping_sent_at: None,
             pings_sent: 0,

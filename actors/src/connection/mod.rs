@@ -15,6 +15,7 @@
 mod assembler;
 mod builder;
 mod dialer;
+mod frame_limit;
 mod handlers;
 mod heartbeat;
 mod lifecycle;

@@ -14,17 +14,18 @@ use std::time::Instant;
 use actix::{ActorFuture, AsyncContext, Context, Handler, Message};
 use actix_codec::Framed;
 use awc::error::WsProtocolError;
-use awc::ws::{Codec, Frame};
+use awc::ws::Frame;
 use awc::BoxedSocket;
 use futures_util::stream::SplitStream;
 use futures_util::StreamExt as _;
 use tether::UnconfirmedWindow;
 
+use super::frame_limit::FrameLimit;
 use super::outbound::Outbound;
 use super::ConnectionActor;
 use crate::{DisconnectReason, Incoming, Payload};
 
-pub(super) type WsStream = SplitStream<Framed<BoxedSocket, Codec>>;
+pub(super) type WsStream = SplitStream<Framed<BoxedSocket, FrameLimit>>;
 
 /// Frames handled in one poll before yielding, so a flooding server cannot starve the
 /// writer and the mailbox.
@@ -144,8 +145,12 @@ impl ConnectionActor {
             }
             Ok(Frame::Pong(payload)) => {
                 link.ping_sent_at = None;
-                link.last_pong = Instant::now();
-                if let Some(checkpoint) = UnconfirmedWindow::<Outbound>::decode(&payload) {
+                let answer = UnconfirmedWindow::<Outbound>::decode(&payload)
+                    .filter(|checkpoint| self.window.issued(*checkpoint));
+                // Only an answer to one of our pings proves the server answers them; an
+                // unsolicited Pong (allowed as a one-way heartbeat) is just a sign of life.
+                if let Some(checkpoint) = answer {
+                    link.last_pong = Instant::now();
                     let confirmed = self.window.confirm(checkpoint);
                     if !confirmed.is_empty() {
                         // The window has room again.
@@ -163,6 +168,13 @@ impl ConnectionActor {
                 description: reason.and_then(|reason| reason.description),
             }),
             Err(WsProtocolError::Overflow) => Err(DisconnectReason::MessageTooLarge { limit }),
+            // actix-http reports a frame with reserved bits set as `InvalidData`: the
+            // server broke the protocol, the link did not fail.
+            Err(WsProtocolError::Io(error)) if error.kind() == std::io::ErrorKind::InvalidData => {
+                Err(DisconnectReason::ProtocolError {
+                    message: error.to_string(),
+                })
+            }
             // A reset or a read error is a lost connection, not a protocol violation.
             Err(WsProtocolError::Io(error)) => Err(DisconnectReason::ConnectionLost {
                 message: error.to_string(),
