@@ -1,0 +1,311 @@
+//! Scenarios 1 (pipelined throughput), 2 (round trip) and 3 (flush of a buffer filled
+//! while disconnected).
+//!
+//! tether and raw awc run in alternating rounds (ABBA) against the same server, so a
+//! burst of load from elsewhere on the machine hits both alike.
+
+use std::time::{Duration, Instant};
+
+use awc::ws::Message;
+use futures_util::SinkExt as _;
+use serde_json::json;
+use tether_actix::message;
+use tether_actix::{ByteString, ConnectionState};
+
+use crate::clients::{
+    raw_client, raw_connect, tether_do_send_many, tether_send_many, Probe, PATIENCE,
+};
+use crate::report::{median, percentile, Row};
+use crate::server::BenchServer;
+use crate::system::thread_cpu_time;
+use crate::{Outcome, Sizes};
+
+/// Rounds per measurement; tether goes first in rounds 1 and 2 of every 4 (ABBA).
+const ROUNDS: u64 = 4;
+
+fn tether_first(round: u64) -> bool {
+    matches!(round % 4, 1 | 2)
+}
+
+fn payload(size: usize) -> ByteString {
+    ByteString::from("x".repeat(size))
+}
+
+/// Scenario 1: N messages sent back to back, echoed, counted by the subscriber.
+pub(crate) async fn pipelined(sizes: &Sizes) -> Outcome {
+    let server = BenchServer::start();
+    let url = server.url();
+    let probe = Probe::start(false);
+    let tether = probe.connect(&url, |c| c);
+    assert!(probe.wait_connected(1, PATIENCE).await, "tether connects");
+    let client = raw_client();
+    let mut raw = raw_connect(&client, &url).await.expect("raw connects");
+
+    let mut outcome = Outcome::default();
+    let mut details = serde_json::Map::new();
+    for (label, size, n) in [
+        ("64 B", 64, sizes.pipelined_small),
+        ("16 KiB", 16 * 1024, sizes.pipelined_large),
+    ] {
+        let text = payload(size);
+        let per_round = n / ROUNDS;
+        // Warm-up: connection buffers, allocator, caches.
+        let warm = (per_round / 10).max(100);
+        probe.expect_total(probe.received() + warm);
+        tether_send_many(&tether, &text, warm, sizes.in_flight).await;
+        probe.reached().await;
+        raw.pipelined(&text, warm).await;
+
+        // (wall time, CPU time of this thread: client, actors and subscriber all run here)
+        let mut tether_time = (Duration::ZERO, Duration::ZERO);
+        let mut do_send_time = (Duration::ZERO, Duration::ZERO);
+        let mut raw_time = (Duration::ZERO, Duration::ZERO);
+        let mut full = 0;
+        // The paced do_send variant runs for the small messages only (information).
+        let with_do_send = size <= 64;
+        for round in 0..ROUNDS {
+            for tether_turn in [tether_first(round), !tether_first(round)] {
+                let start = Instant::now();
+                let cpu = thread_cpu_time();
+                if tether_turn {
+                    probe.expect_total(probe.received() + per_round);
+                    let tally = tether_send_many(&tether, &text, per_round, sizes.in_flight).await;
+                    let last = probe.reached().await;
+                    tether_time.0 += last - start;
+                    tether_time.1 += thread_cpu_time() - cpu;
+                    full += tally.full;
+                    if with_do_send {
+                        probe.expect_total(probe.received() + per_round);
+                        let start = Instant::now();
+                        let cpu = thread_cpu_time();
+                        tether_do_send_many(&tether, &text, per_round).await;
+                        let last = probe.reached().await;
+                        do_send_time.0 += last - start;
+                        do_send_time.1 += thread_cpu_time() - cpu;
+                    }
+                } else {
+                    let last = raw.pipelined(&text, per_round).await;
+                    raw_time.0 += last - start;
+                    raw_time.1 += thread_cpu_time() - cpu;
+                }
+            }
+        }
+        let total = (per_round * ROUNDS) as f64;
+        let rate = |t: (Duration, Duration)| total / t.0.as_secs_f64();
+        let cpu_us = |t: (Duration, Duration)| t.1.as_secs_f64() * 1e6 / total;
+        let row = Row::new(
+            format!(
+                "1. pipelined {label}, {} msgs, ≤{} sends in flight",
+                per_round * ROUNDS,
+                sizes.in_flight
+            ),
+            "msg/s",
+            rate(tether_time),
+            rate(raw_time),
+        );
+        let met = row.ratio >= 0.8;
+        outcome.rows.push(row.goal("≥ 0.8×", met));
+        if with_do_send {
+            outcome.rows.push(Row::new(
+                format!("1. pipelined {label}, paced do_send (see notes)"),
+                "msg/s",
+                rate(do_send_time),
+                rate(raw_time),
+            ));
+        }
+        outcome.rows.push(Row::new(
+            format!("1. pipelined {label}: client-thread CPU per message"),
+            "µs",
+            cpu_us(tether_time),
+            cpu_us(raw_time),
+        ));
+        details.insert(
+            label.to_owned(),
+            json!({
+                "messages": total,
+                "tether_seconds": tether_time.0.as_secs_f64(),
+                "tether_cpu_seconds": tether_time.1.as_secs_f64(),
+                "do_send_seconds": with_do_send.then_some(do_send_time.0.as_secs_f64()),
+                "raw_seconds": raw_time.0.as_secs_f64(),
+                "raw_cpu_seconds": raw_time.1.as_secs_f64(),
+                "buffer_full_answers": full,
+            }),
+        );
+        if full > 0 {
+            outcome.notes.push(format!(
+                "1. {label}: {full} sends answered BufferFull (retried)"
+            ));
+        }
+    }
+    outcome.notes.push(
+        "1. tether sends the documented way: `addr.send(Send::text(..))` awaited, at most \
+         `in_flight` outstanding (TETHER_BENCH_IN_FLIGHT); echoes counted by an actor \
+         subscribed with on_message. raw awc feeds the framed sink and reads the stream in \
+         the same task. The paced do_send row (information only) sends 63 of every 64 \
+         messages with `do_send` and awaits the 64th, at most 2 chunks outstanding: it \
+         shows what the per-message reply costs. Client-thread CPU: the client, the \
+         connection actor and the subscriber all run on the bench thread (the server has \
+         its own)"
+            .to_owned(),
+    );
+    tether.send(message::Close).await.ok();
+    outcome.details = details.into();
+    outcome
+}
+
+/// Scenario 2: sequential request/echo pairs; per-pair latency percentiles.
+pub(crate) async fn round_trip(sizes: &Sizes) -> Outcome {
+    let server = BenchServer::start();
+    let url = server.url();
+    let probe = Probe::start(false);
+    let tether = probe.connect(&url, |c| c);
+    assert!(probe.wait_connected(1, PATIENCE).await, "tether connects");
+    let client = raw_client();
+    let mut raw = raw_connect(&client, &url).await.expect("raw connects");
+    let text = payload(64);
+
+    // Pairs alternate between the clients (ABBA), so noise from elsewhere on the
+    // machine lands on both alike; the first 200 of each are a warm-up.
+    let warm = 200;
+    let mut tether_us = Vec::new();
+    let mut raw_us = Vec::new();
+    for i in 0..warm + sizes.round_trips {
+        for tether_turn in [tether_first(i), !tether_first(i)] {
+            let sample = if tether_turn {
+                probe.expect_total(probe.received() + 1);
+                let start = Instant::now();
+                tether
+                    .send(message::Send::text(text.clone()))
+                    .await
+                    .expect("actor alive")
+                    .expect("sent");
+                // The subscriber's handler stamps the echo's arrival.
+                probe.reached().await - start
+            } else {
+                let start = Instant::now();
+                raw.sink
+                    .send(Message::Text(text.clone()))
+                    .await
+                    .expect("raw write");
+                raw.next_data().await.expect("raw echo");
+                start.elapsed()
+            };
+            if i >= warm {
+                let us = sample.as_secs_f64() * 1e6;
+                if tether_turn {
+                    tether_us.push(us);
+                } else {
+                    raw_us.push(us);
+                }
+            }
+        }
+    }
+    tether.send(message::Close).await.ok();
+    let mut outcome = Outcome::default();
+    for (p, slack) in [(50.0, 10.0), (99.0, 50.0)] {
+        let t = percentile(&tether_us, p);
+        let r = percentile(&raw_us, p);
+        let diff = t - r;
+        outcome.rows.push(
+            Row::new(
+                format!("2. round trip p{p}, {} pairs", tether_us.len()),
+                "µs",
+                t,
+                r,
+            )
+            .goal(format!("≤ raw + {slack} µs"), diff <= slack)
+            .judged_on(format!("diff {diff:+.1} µs")),
+        );
+    }
+    outcome.details = json!({
+        "pairs": tether_us.len(),
+        "tether_us": {"p50": percentile(&tether_us, 50.0), "p90": percentile(&tether_us, 90.0),
+                      "p99": percentile(&tether_us, 99.0), "max": percentile(&tether_us, 100.0)},
+        "raw_us": {"p50": percentile(&raw_us, 50.0), "p90": percentile(&raw_us, 90.0),
+                   "p99": percentile(&raw_us, 99.0), "max": percentile(&raw_us, 100.0)},
+    });
+    outcome
+}
+
+/// Scenario 3: N messages accepted while the server is down, flushed on reconnect;
+/// rate from `Connected` to the last echo, against raw awc writing the same N right
+/// after its handshake.
+pub(crate) async fn flush(sizes: &Sizes) -> Outcome {
+    let n = sizes.flush;
+    let server = BenchServer::start();
+    let url = server.url();
+    let probe = Probe::start(true);
+    let tether = probe.connect(&url, |c| {
+        c.message_buffer_size(n as usize)
+            .base_backoff(Duration::from_millis(20))
+            .max_backoff(Duration::from_millis(50))
+            .stable_uptime(Duration::ZERO)
+    });
+    assert!(probe.wait_connected(1, PATIENCE).await, "tether connects");
+    let client = raw_client();
+    let text = payload(64);
+
+    let mut tether_rates = Vec::new();
+    let mut raw_rates = Vec::new();
+    let mut not_buffered = 0;
+    for round in 0..u64::from(sizes.flush_rounds) {
+        for tether_turn in [tether_first(round), !tether_first(round)] {
+            if tether_turn {
+                let disconnects = probe.disconnected();
+                server.stop().await;
+                assert!(
+                    probe.wait_disconnected(disconnects + 1, PATIENCE).await,
+                    "tether notices the stop"
+                );
+                probe.expect_total(probe.received() + n);
+                let tally = tether_send_many(&tether, &text, n, sizes.in_flight).await;
+                not_buffered += n - tally.buffered;
+                let connects = probe.connected();
+                server.resume().await;
+                assert!(
+                    probe.wait_connected(connects + 1, PATIENCE).await,
+                    "tether reconnects"
+                );
+                let connected_at = probe
+                    .states()
+                    .iter()
+                    .rev()
+                    .find(|c| c.to == ConnectionState::Connected)
+                    .map(|c| c.at)
+                    .expect("recorded");
+                let last = probe.reached().await;
+                tether_rates.push(n as f64 / (last - connected_at).as_secs_f64());
+            } else {
+                let mut raw = raw_connect(&client, &url).await.expect("raw connects");
+                let connected_at = Instant::now();
+                let last = raw.pipelined(&text, n).await;
+                raw_rates.push(n as f64 / (last - connected_at).as_secs_f64());
+                let _ = raw.sink.close().await;
+            }
+        }
+    }
+    tether.send(message::Close).await.ok();
+    let t = median(&tether_rates);
+    let r = median(&raw_rates);
+    let row = Row::new(
+        format!(
+            "3. flush {n} buffered msgs (median of {})",
+            tether_rates.len()
+        ),
+        "msg/s",
+        t,
+        r,
+    );
+    let met = row.ratio >= 0.8;
+    let mut outcome = Outcome {
+        rows: vec![row.goal("≥ 0.8×", met)],
+        details: json!({"messages": n, "tether_rates": tether_rates, "raw_rates": raw_rates}),
+        notes: Vec::new(),
+    };
+    if not_buffered > 0 {
+        outcome.notes.push(format!(
+            "3. {not_buffered} sends were not answered Buffered while the server was down"
+        ));
+    }
+    outcome
+}
