@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 use super::outbound::Outbound;
 use super::ConnectionActor;
 use crate::message::{
-    self, Close, Delivery, GetStatus, SendReply, SubscribeIncoming, SubscribeState,
+    self, Close, Delivery, GetStatus, ReplySlot, SendReply, SubscribeIncoming, SubscribeState,
     SubscribeUndelivered,
 };
 use crate::{DisconnectReason, SendError, Status, UndeliveredReason};
@@ -28,9 +28,9 @@ impl Handler<message::Send> for ConnectionActor {
         }
         let connected = self.link.is_some();
         let (item, reply) = if connected || wants_confirmation {
-            let (tx, rx) = oneshot::channel();
-            let item = Outbound::awaiting(payload, tx, wants_confirmation);
-            (item.buffered_if(!connected), SendReply::later(rx))
+            let slot = ReplySlot::default();
+            let item = Outbound::awaiting(payload, slot.clone(), wants_confirmation);
+            (item.buffered_if(!connected), SendReply::later(slot))
         } else {
             (
                 Outbound::buffered(payload),
@@ -54,7 +54,7 @@ impl Handler<message::Send> for ConnectionActor {
             Err(full) => {
                 self.counters.rejected += 1;
                 let reason = full.reason();
-                let (message, _reply) = full.into_inner().into_parts();
+                let message = full.into_inner().into_payload();
                 SendReply::now(Err(SendError::BufferFull { message, reason }))
             }
         }

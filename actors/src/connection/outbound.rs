@@ -3,12 +3,9 @@
 use std::mem;
 
 use tether::BufferItem;
-use tokio::sync::oneshot;
 
-use crate::message::Delivery;
+use crate::message::{Delivery, ReplySlot};
 use crate::{Payload, SendError};
-
-pub(crate) type ReplySender = oneshot::Sender<Result<Delivery, SendError>>;
 
 /// A message in the outbound buffer, with the reply its sender still waits for (if any).
 ///
@@ -18,7 +15,7 @@ pub(crate) type ReplySender = oneshot::Sender<Result<Delivery, SendError>>;
 #[derive(Debug)]
 pub(crate) struct Outbound {
     payload: Payload,
-    reply: Option<ReplySender>,
+    reply: Option<ReplySlot>,
     /// The sender waits for the server's confirmation, not just the write.
     wants_confirmation: bool,
     /// Buffered while the link was down: writing it counts as a flush.
@@ -30,7 +27,7 @@ pub(crate) struct Outbound {
 impl Outbound {
     /// A message whose sender waits for the outcome: the write, or with
     /// `wants_confirmation` the server's confirmation.
-    pub(crate) fn awaiting(payload: Payload, reply: ReplySender, wants_confirmation: bool) -> Self {
+    pub(crate) fn awaiting(payload: Payload, reply: ReplySlot, wants_confirmation: bool) -> Self {
         Self {
             payload,
             reply: Some(reply),
@@ -102,27 +99,27 @@ impl Outbound {
 
     fn answer(&mut self, delivery: Delivery) {
         if let Some(reply) = self.reply.take() {
-            let _ = reply.send(Ok(delivery));
+            reply.answer(Ok(delivery));
         }
     }
 
     /// Hand the message back: to its waiting sender as `error(payload)`, or, when nobody
-    /// waits, to the caller (who publishes it as undelivered).
+    /// waits (or the sender stopped waiting), to the caller, who reports it as
+    /// undelivered.
     pub(crate) fn reject(mut self, error: impl FnOnce(Payload) -> SendError) -> Option<Payload> {
         let payload = mem::replace(&mut self.payload, Payload::empty());
         match self.reply.take() {
-            Some(reply) => {
-                let _ = reply.send(Err(error(payload)));
-                None
-            }
+            Some(reply) => reply
+                .answer(Err(error(payload)))
+                .map(SendError::into_message),
             None => Some(payload),
         }
     }
 
-    /// Take the message back out, with its waiting sender, for a `BufferFull` answer.
-    pub(crate) fn into_parts(mut self) -> (Payload, Option<ReplySender>) {
-        let payload = mem::replace(&mut self.payload, Payload::empty());
-        (payload, self.reply.take())
+    /// Take the message back out, for a `BufferFull` answer given directly.
+    pub(crate) fn into_payload(mut self) -> Payload {
+        self.reply = None;
+        mem::replace(&mut self.payload, Payload::empty())
     }
 }
 
@@ -136,18 +133,40 @@ impl Drop for Outbound {
     fn drop(&mut self) {
         if let Some(reply) = self.reply.take() {
             let payload = mem::replace(&mut self.payload, Payload::empty());
-            let _ = reply.send(Err(SendError::Interrupted(payload)));
+            // Only reachable if the actor dies (a panic): there is nowhere else to report.
+            let _ = reply.answer(Err(SendError::Interrupted(payload)));
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use tokio::sync::oneshot;
+
     use super::*;
+
+    /// A reply slot whose caller waits on the returned receiver.
+    fn waiting() -> (ReplySlot, oneshot::Receiver<Result<Delivery, SendError>>) {
+        let slot = ReplySlot::default();
+        let (tx, rx) = oneshot::channel();
+        slot.claim(Some(tx));
+        (slot, rx)
+    }
+
+    #[test]
+    fn a_sender_that_stopped_waiting_gets_its_message_reported_instead() {
+        let (slot, rx) = waiting();
+        drop(rx);
+        let item = Outbound::awaiting(Payload::from("orphan"), slot, true);
+        assert_eq!(
+            item.reject(SendError::Unconfirmed),
+            Some(Payload::from("orphan"))
+        );
+    }
 
     #[test]
     fn dropping_an_awaited_message_hands_it_back() {
-        let (tx, mut rx) = oneshot::channel();
+        let (tx, mut rx) = waiting();
         drop(Outbound::awaiting(Payload::from("keep me"), tx, false));
         match rx.try_recv() {
             Ok(Err(SendError::Interrupted(payload))) => {
@@ -159,7 +178,7 @@ mod tests {
 
     #[test]
     fn reject_answers_the_sender_or_returns_the_payload() {
-        let (tx, mut rx) = oneshot::channel();
+        let (tx, mut rx) = waiting();
         let awaited = Outbound::awaiting(Payload::from("a"), tx, false);
         assert_eq!(awaited.reject(SendError::Closed), None);
         assert!(matches!(rx.try_recv(), Ok(Err(SendError::Closed(p))) if p.as_text() == Some("a")));
@@ -170,7 +189,7 @@ mod tests {
 
     #[test]
     fn release_as_buffered_answers_once_and_marks_the_message() {
-        let (tx, mut rx) = oneshot::channel();
+        let (tx, mut rx) = waiting();
         let mut item = Outbound::awaiting(Payload::from("c"), tx, false);
         assert!(item.release_as_buffered());
         assert!(item.was_buffered());
@@ -180,7 +199,7 @@ mod tests {
 
     #[test]
     fn a_confirmation_waiter_is_answered_on_confirmation_only() {
-        let (tx, mut rx) = oneshot::channel();
+        let (tx, mut rx) = waiting();
         let mut item = Outbound::awaiting(Payload::from("d"), tx, true);
         item.written();
         assert!(!item.release_as_buffered());

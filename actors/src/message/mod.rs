@@ -5,11 +5,13 @@
 //! in scope would shadow the prelude's `Send` trait.
 
 mod close;
+mod reply;
 mod send;
 mod status;
 mod subscribe;
 
 pub use close::Close;
+pub(crate) use reply::ReplySlot;
 pub use send::{Delivery, Send, SendReply};
 pub use status::GetStatus;
 pub use subscribe::{SubscribeIncoming, SubscribeState, SubscribeUndelivered};

@@ -2,8 +2,8 @@ use actix::dev::{MessageResponse, OneshotSender};
 use actix::{Actor, Message};
 use bytes::Bytes;
 use bytestring::ByteString;
-use tokio::sync::oneshot;
 
+use super::ReplySlot;
 use crate::{Payload, SendError};
 
 /// Send one message to the server.
@@ -105,14 +105,15 @@ pub enum Delivery {
     Buffered,
 }
 
-/// The reply to a [`Send`]: answered now, or once the message has been written.
+/// The reply to a [`Send`]: answered now, or once the message has been written (or
+/// confirmed).
 #[derive(Debug)]
 pub struct SendReply(ReplyInner);
 
 #[derive(Debug)]
 enum ReplyInner {
     Now(Result<Delivery, SendError>),
-    Later(oneshot::Receiver<Result<Delivery, SendError>>),
+    Later(ReplySlot),
 }
 
 impl SendReply {
@@ -120,29 +121,20 @@ impl SendReply {
         Self(ReplyInner::Now(result))
     }
 
-    pub(crate) fn later(receiver: oneshot::Receiver<Result<Delivery, SendError>>) -> Self {
-        Self(ReplyInner::Later(receiver))
+    pub(crate) fn later(slot: ReplySlot) -> Self {
+        Self(ReplyInner::Later(slot))
     }
 }
 
 impl<A: Actor> MessageResponse<A, Send> for SendReply {
     fn handle(self, _ctx: &mut A::Context, tx: Option<OneshotSender<Result<Delivery, SendError>>>) {
-        // `do_send` passes no sender: nobody waits, so nothing needs to run.
-        let Some(tx) = tx else { return };
         match self.0 {
             ReplyInner::Now(result) => {
-                let _ = tx.send(result);
+                if let Some(tx) = tx {
+                    let _ = tx.send(result);
+                }
             }
-            ReplyInner::Later(receiver) => {
-                actix::spawn(async move {
-                    // The sending half answers before it is dropped (see `Outbound`), so
-                    // an error here means the actor died; dropping `tx` then reports a
-                    // mailbox error to the caller.
-                    if let Ok(result) = receiver.await {
-                        let _ = tx.send(result);
-                    }
-                });
-            }
+            ReplyInner::Later(slot) => slot.claim(tx),
         }
     }
 }
