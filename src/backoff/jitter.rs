@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use rand::rngs::StdRng;
+use rand::rngs::SmallRng;
 use rand::Rng;
 
 /// How a reconnect delay is randomised around its exponential ceiling.
@@ -33,7 +33,7 @@ pub enum JitterStrategy {
 }
 
 /// Delay uniformly random in `[(1 - percent/100) * ceiling, ceiling]`.
-pub(super) fn proportional(rng: &mut StdRng, ceiling: Duration, percent: u8) -> Duration {
+pub(super) fn proportional(rng: &mut SmallRng, ceiling: Duration, percent: u8) -> Duration {
     let hi = ceiling.as_nanos();
     // Percent above 100 is impossible from a validated config; clamp instead of underflowing.
     let share = u128::from(percent.min(100));
@@ -43,13 +43,13 @@ pub(super) fn proportional(rng: &mut StdRng, ceiling: Duration, percent: u8) -> 
 }
 
 /// Delay uniformly random in `[0, ceiling]`.
-pub(super) fn full(rng: &mut StdRng, ceiling: Duration) -> Duration {
+pub(super) fn full(rng: &mut SmallRng, ceiling: Duration) -> Duration {
     from_nanos(uniform(rng, 0, ceiling.as_nanos()))
 }
 
 /// Delay `min(max, U(base, prev * 3))`.
 pub(super) fn decorrelated(
-    rng: &mut StdRng,
+    rng: &mut SmallRng,
     base: Duration,
     max: Duration,
     prev: Duration,
@@ -61,7 +61,7 @@ pub(super) fn decorrelated(
 }
 
 /// Uniform sample in `[lo, hi]` (nanoseconds); `lo` when the range is empty or a point.
-fn uniform(rng: &mut StdRng, lo: u128, hi: u128) -> u128 {
+fn uniform(rng: &mut SmallRng, lo: u128, hi: u128) -> u128 {
     if lo >= hi {
         lo
     } else {
@@ -100,7 +100,7 @@ mod tests {
 
     #[test]
     fn uniform_handles_point_and_inverted_ranges() {
-        let mut rng = StdRng::seed_from_u64(1);
+        let mut rng = SmallRng::seed_from_u64(1);
         assert_eq!(uniform(&mut rng, 5, 5), 5);
         assert_eq!(uniform(&mut rng, 9, 3), 9);
         let v = uniform(&mut rng, 0, u128::MAX);
@@ -110,7 +110,7 @@ mod tests {
 
     #[test]
     fn proportional_with_full_percent_can_reach_zero_range() {
-        let mut rng = StdRng::seed_from_u64(7);
+        let mut rng = SmallRng::seed_from_u64(7);
         let ceiling = Duration::from_secs(1);
         for _ in 0..100 {
             assert!(proportional(&mut rng, ceiling, 100) <= ceiling);
@@ -120,7 +120,7 @@ mod tests {
 
     #[test]
     fn decorrelated_never_below_base_nor_above_max() {
-        let mut rng = StdRng::seed_from_u64(3);
+        let mut rng = SmallRng::seed_from_u64(3);
         let base = Duration::from_millis(100);
         let max = Duration::from_millis(250);
         let mut prev = base;

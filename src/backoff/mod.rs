@@ -10,7 +10,7 @@ use std::fmt;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::time::{Duration, SystemTime};
 
-use rand::rngs::StdRng;
+use rand::rngs::SmallRng; // 32 bytes per connection; jitter needs no CSPRNG
 use rand::SeedableRng;
 
 pub use jitter::JitterStrategy;
@@ -51,7 +51,7 @@ pub struct Backoff {
     max: Duration,
     jitter_percent: u8,
     strategy: JitterStrategy,
-    rng: StdRng,
+    rng: SmallRng,
     /// Last decorrelated delay; `base` when there is no history.
     prev: Duration,
 }
@@ -63,17 +63,17 @@ impl Backoff {
     /// design whose "jitter" was a hash of the attempt number and so identical
     /// across a fleet (a thundering herd after a server restart).
     pub fn new(config: &ResiliencyConfig) -> Self {
-        let rng =
-            StdRng::try_from_os_rng().unwrap_or_else(|_| StdRng::seed_from_u64(fallback_seed()));
+        let rng = SmallRng::try_from_os_rng()
+            .unwrap_or_else(|_| SmallRng::seed_from_u64(fallback_seed()));
         Self::with_rng(config, rng)
     }
 
     /// Creates a backoff whose random sequence is fully determined by `seed`.
     pub fn with_seed(config: &ResiliencyConfig, seed: u64) -> Self {
-        Self::with_rng(config, StdRng::seed_from_u64(seed))
+        Self::with_rng(config, SmallRng::seed_from_u64(seed))
     }
 
-    fn with_rng(config: &ResiliencyConfig, rng: StdRng) -> Self {
+    fn with_rng(config: &ResiliencyConfig, rng: SmallRng) -> Self {
         Self {
             base: config.base_backoff(),
             max: config.max_backoff(),

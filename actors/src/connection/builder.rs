@@ -20,9 +20,6 @@ use crate::{
     Undelivered,
 };
 
-/// actix's default mailbox capacity.
-const DEFAULT_MAILBOX_CAPACITY: usize = 16;
-
 /// Configures a [`ConnectionActor`]. Obtained from [`ConnectionActor::builder`].
 ///
 /// Every mistake (bad URL, bad header, bad configuration) is reported by
@@ -48,7 +45,7 @@ pub struct ConnectionBuilder {
     invalid_header: Option<String>,
     customize: Option<Customize>,
     subscribers: Subscribers,
-    mailbox_capacity: usize,
+    mailbox_capacity: Option<usize>,
     tls: Option<TlsConfig>,
 }
 
@@ -63,7 +60,7 @@ impl ConnectionBuilder {
             invalid_header: None,
             customize: None,
             subscribers: Subscribers::default(),
-            mailbox_capacity: DEFAULT_MAILBOX_CAPACITY,
+            mailbox_capacity: None,
             tls: None,
         }
     }
@@ -152,9 +149,12 @@ impl ConnectionBuilder {
         self
     }
 
-    /// Capacity of the actor's mailbox (default 16). `Addr::send` waits while it is full.
+    /// Capacity of the actor's mailbox: `Addr::send` waits while it is full. The
+    /// default is `message_buffer_size`, so a producer with that many sends in flight
+    /// meets the buffer's bound rather than actix's default of 16 (whose "mailbox full"
+    /// path costs allocations on every send).
     pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
-        self.mailbox_capacity = capacity;
+        self.mailbox_capacity = Some(capacity);
         self
     }
 
@@ -174,10 +174,13 @@ impl ConnectionBuilder {
         if let Some(name) = self.invalid_header {
             return Err(BuildError::InvalidHeader { name });
         }
-        if self.mailbox_capacity == 0 {
+        let config = self.config?;
+        let mailbox_capacity = self
+            .mailbox_capacity
+            .unwrap_or(config.message_buffer_size());
+        if mailbox_capacity == 0 {
             return Err(BuildError::ZeroMailboxCapacity);
         }
-        let config = self.config?;
         let backoff = match self.seed {
             Some(seed) => Backoff::with_seed(&config, seed),
             None => Backoff::new(&config),
@@ -205,7 +208,7 @@ impl ConnectionBuilder {
             link: None,
             generation: 0,
             started_once: false,
-            mailbox_capacity: self.mailbox_capacity,
+            mailbox_capacity,
             not_before: None,
             next_delay: None,
             last_reason: None,

@@ -31,20 +31,43 @@ impl ConnectionActor {
         });
     }
 
-    /// Runs every `confirm_interval` while Connected: while messages wait for
-    /// confirmation, asks for a ping unless one went out within the interval. Asking
-    /// again even when an earlier ping covers them matters: a server may answer only
-    /// its latest ping, or have dropped one while it was busy.
-    pub(super) fn confirm_tick(&mut self) {
+    /// Schedules a confirmation check `confirm_interval` from now, if messages wait
+    /// for confirmation and none is scheduled.
+    pub(super) fn arm_confirm(&mut self, ctx: &mut Context<Self>) {
+        let waiting = !self.window.is_empty();
+        let Some(link) = self.link.as_mut() else {
+            return;
+        };
+        if link.confirm_armed || !waiting {
+            return;
+        }
+        link.confirm_armed = true;
+        let generation = link.generation;
+        ctx.run_later(self.config.confirm_interval(), move |act, ctx| {
+            act.confirm_tick(generation, ctx);
+        });
+    }
+
+    /// While messages wait for confirmation, asks for a ping unless one went out within
+    /// the interval. Asking again even when an earlier ping covers them matters: a
+    /// server may answer only its latest ping, or have dropped one while it was busy.
+    fn confirm_tick(&mut self, generation: u64, ctx: &mut Context<Self>) {
         let interval = self.config.confirm_interval();
         let waiting = !self.window.is_empty();
-        if let Some(link) = self.link.as_mut() {
-            let recent = link.last_ping_at.is_some_and(|at| at.elapsed() < interval);
-            if waiting && !recent && !link.pending_ping {
-                link.pending_ping = true;
-                link.wake_writer();
-            }
+        let Some(link) = self
+            .link
+            .as_mut()
+            .filter(|link| link.generation == generation)
+        else {
+            return;
+        };
+        link.confirm_armed = false;
+        let recent = link.last_ping_at.is_some_and(|at| at.elapsed() < interval);
+        if waiting && !recent && !link.pending_ping {
+            link.pending_ping = true;
+            link.wake_writer();
         }
+        self.arm_confirm(ctx);
     }
 
     fn check_heartbeat(&mut self, generation: u64, sent_at: Instant, ctx: &mut Context<Self>) {

@@ -120,13 +120,10 @@ impl ConnectionActor {
         let heartbeat = ctx.run_interval(self.config.heartbeat_interval(), |act, ctx| {
             act.heartbeat_tick(ctx);
         });
-        let confirmer = ctx.run_interval(self.config.confirm_interval(), |act, _| {
-            act.confirm_tick();
-        });
         self.link = Some(Link::new(
             generation,
             sink,
-            [reader, heartbeat, confirmer],
+            [reader, heartbeat],
             self.config.max_message_size(),
             receiving,
         ));
@@ -257,7 +254,6 @@ impl ConnectionActor {
     ) {
         ctx.cancel_future(link.reader);
         ctx.cancel_future(link.heartbeat);
-        ctx.cancel_future(link.confirmer);
         let mut sink = link.sink;
         let span = self.span.clone();
         actix::spawn(async move {

@@ -30,8 +30,9 @@ pub(crate) struct Link {
     /// The reading half, registered with the context; cancelled on teardown.
     pub(crate) reader: SpawnHandle,
     pub(crate) heartbeat: SpawnHandle,
-    /// Asks for a confirmation ping every `confirm_interval` while messages wait.
-    pub(crate) confirmer: SpawnHandle,
+    /// A confirmation check is scheduled (only while messages wait, so an idle
+    /// connection has no timer besides the heartbeat).
+    pub(crate) confirm_armed: bool,
     pub(crate) assembler: Assembler,
     /// Control frames wait here and are written before data.
     pub(crate) pending_pong: Option<Bytes>,
@@ -61,7 +62,7 @@ impl Link {
     pub(crate) fn new(
         generation: u64,
         sink: WsSink,
-        [reader, heartbeat, confirmer]: [SpawnHandle; 3],
+        [reader, heartbeat]: [SpawnHandle; 2],
         max_message_size: usize,
         receiving: Rc<Cell<Option<Instant>>>,
     ) -> Self {
@@ -70,7 +71,7 @@ impl Link {
             sink,
             reader,
             heartbeat,
-            confirmer,
+            confirm_armed: false,
             assembler: Assembler::new(max_message_size),
             pending_pong: None,
             pending_ping: false,

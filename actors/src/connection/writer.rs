@@ -36,7 +36,12 @@ impl ActorFuture<ConnectionActor> for LinkWriter {
         ctx: &mut Context<ConnectionActor>,
         task: &mut task::Context<'_>,
     ) -> Poll<()> {
-        match act.write_ready(self.generation, task) {
+        let step = act.write_ready(self.generation, task);
+        if matches!(step, Step::Waiting | Step::Idle) {
+            // Something may have entered the unconfirmed window.
+            act.arm_confirm(ctx);
+        }
+        match step {
             Step::Waiting => Poll::Pending,
             Step::Idle if act.closing => {
                 if act.window.is_empty() {
