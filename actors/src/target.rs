@@ -7,10 +7,13 @@ use url::Url;
 use crate::BuildError;
 
 /// A validated `ws://` or `wss://` URL.
+///
+/// Kept as text: one per connection, and a parsed `Url` is several times larger.
 #[derive(Clone)]
 pub(crate) struct Target {
-    url: Url,
-    redacted: String,
+    url: Box<str>,
+    /// The log-safe form.
+    redacted: Box<str>,
 }
 
 impl Target {
@@ -28,13 +31,16 @@ impl Target {
         if host.is_empty() {
             return Err(BuildError::MissingHost);
         }
-        let redacted = redact(&url);
-        Ok(Self { url, redacted })
+        let redacted = redact(&url).into_boxed_str();
+        Ok(Self {
+            url: String::from(url).into_boxed_str(),
+            redacted,
+        })
     }
 
     /// The full URL, for the request.
     pub(crate) fn as_str(&self) -> &str {
-        self.url.as_str()
+        &self.url
     }
 
     /// The URL without user info, query or fragment: safe to log.

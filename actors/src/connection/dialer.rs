@@ -8,7 +8,7 @@ use awc::error::{ConnectError, SendRequestError, WsClientError};
 use awc::http::header::{HeaderName, HeaderValue};
 use awc::ws::WebsocketsRequest;
 
-use super::retry_after::{CaptureRetryAfter, RetryAfterSlot};
+use super::retry_after::{take_retry_after, CaptureRetryAfter};
 use crate::target::Target;
 use crate::DisconnectReason;
 
@@ -42,6 +42,59 @@ fn certificate_rejected(_error: &std::io::Error) -> bool {
 /// A closure that adjusts the handshake request of every attempt.
 pub(crate) type Customize = Rc<dyn Fn(WebsocketsRequest) -> WebsocketsRequest>;
 
+/// The awc clients of this thread, one per distinct (connect timeout, TLS
+/// configuration). An awc client with its connector and pool costs about half a KiB;
+/// connections with the same settings share one, as awc intends.
+type ClientKey = (Duration, Option<usize>);
+
+thread_local! {
+    static CLIENTS: std::cell::RefCell<Vec<(ClientKey, awc::Client)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn shared_client(connect_timeout: Duration, tls: Option<TlsConfig>) -> awc::Client {
+    // The configuration's address identifies it: the cached client keeps it alive.
+    #[cfg(feature = "rustls")]
+    let tls_key = tls
+        .as_ref()
+        .map(|config| std::sync::Arc::as_ptr(config) as usize);
+    #[cfg(not(feature = "rustls"))]
+    let tls_key = None;
+    let key = (connect_timeout, tls_key);
+    CLIENTS.with(|clients| {
+        let mut clients = clients.borrow_mut();
+        if let Some((_, client)) = clients.iter().find(|(cached, _)| *cached == key) {
+            return client.clone();
+        }
+        let client = build_client(connect_timeout, tls);
+        clients.push((key, client.clone()));
+        client
+    })
+}
+
+fn build_client(connect_timeout: Duration, tls: Option<TlsConfig>) -> awc::Client {
+    let connector = awc::Connector::new()
+        .timeout(connect_timeout)
+        // WebSocket connections are tunnels, not pooled requests: with awc's default
+        // limit of 100, the 101st handshake on a shared client would wait for a slot.
+        .limit(0)
+        // WebSocket upgrades are HTTP/1.1: never let ALPN pick h2.
+        .max_http_version(awc::http::Version::HTTP_11);
+    #[cfg(feature = "rustls")]
+    let connector = match tls {
+        Some(config) => connector.rustls_0_23(config),
+        None => connector,
+    };
+    #[cfg(not(feature = "rustls"))]
+    let _ = tls; // `Option<Infallible>`: always `None` without TLS support
+    awc::Client::builder()
+        // Bounds the handshake; the connector's own timeout bounds TCP connect.
+        .timeout(connect_timeout)
+        .connector(connector)
+        .wrap(CaptureRetryAfter)
+        .finish()
+}
+
 /// Everything needed to start one connection attempt.
 pub(crate) struct Dialer {
     client: awc::Client,
@@ -49,7 +102,6 @@ pub(crate) struct Dialer {
     headers: Vec<(HeaderName, HeaderValue)>,
     customize: Option<Customize>,
     max_message_size: usize,
-    retry_after: RetryAfterSlot,
 }
 
 impl Dialer {
@@ -61,31 +113,12 @@ impl Dialer {
         max_message_size: usize,
         tls: Option<TlsConfig>,
     ) -> Self {
-        let retry_after = RetryAfterSlot::default();
-        let connector = awc::Connector::new()
-            .timeout(connect_timeout)
-            // WebSocket upgrades are HTTP/1.1: never let ALPN pick h2.
-            .max_http_version(awc::http::Version::HTTP_11);
-        #[cfg(feature = "rustls")]
-        let connector = match tls {
-            Some(config) => connector.rustls_0_23(config),
-            None => connector,
-        };
-        #[cfg(not(feature = "rustls"))]
-        let _ = tls; // `Option<Infallible>`: always `None` without TLS support
-        let client = awc::Client::builder()
-            // Bounds the handshake; the connector's own timeout bounds TCP connect.
-            .timeout(connect_timeout)
-            .connector(connector)
-            .wrap(CaptureRetryAfter(retry_after.clone()))
-            .finish();
         Self {
-            client,
+            client: shared_client(connect_timeout, tls),
             target,
             headers,
             customize,
             max_message_size,
-            retry_after,
         }
     }
 
@@ -114,7 +147,7 @@ impl Dialer {
         match error {
             WsClientError::InvalidResponseStatus(status) => DisconnectReason::HandshakeRejected {
                 status: status.as_u16(),
-                retry_after: self.retry_after.take(),
+                retry_after: take_retry_after(),
             },
             WsClientError::SendRequest(SendRequestError::Timeout)
             | WsClientError::SendRequest(SendRequestError::Connect(ConnectError::Timeout)) => {

@@ -3,6 +3,12 @@
 //! awc's WebSocket `connect` reports a refused handshake as
 //! `WsClientError::InvalidResponseStatus(status)` and drops the response headers. This
 //! client middleware sees the response head first and keeps the header's value.
+//!
+//! The value is kept per thread, because the awc client is shared by every connection
+//! of the thread. That is race-free: the middleware stores the value of each response
+//! just before awc checks that response's status, and the connection reads it when
+//! awc's error reaches it, within the same poll of the same task; nothing else runs on
+//! the thread in between.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -16,19 +22,19 @@ use awc::http::header::{HeaderValue, HttpDate, RETRY_AFTER};
 use awc::middleware::Transform;
 use awc::{ConnectRequest, ConnectResponse};
 
-/// Where the middleware leaves the last `Retry-After` it saw.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct RetryAfterSlot(Rc<Cell<Option<Duration>>>);
+thread_local! {
+    /// The `Retry-After` of the latest handshake response on this thread.
+    static LATEST: Cell<Option<Duration>> = const { Cell::new(None) };
+}
 
-impl RetryAfterSlot {
-    pub(crate) fn take(&self) -> Option<Duration> {
-        self.0.take()
-    }
+/// The `Retry-After` of the handshake response whose error is being handled.
+pub(crate) fn take_retry_after() -> Option<Duration> {
+    LATEST.with(Cell::take)
 }
 
 /// The awc middleware (a `Transform` over the connector service).
 #[derive(Debug)]
-pub(crate) struct CaptureRetryAfter(pub(crate) RetryAfterSlot);
+pub(crate) struct CaptureRetryAfter;
 
 impl<S> Transform<S, ConnectRequest> for CaptureRetryAfter
 where
@@ -39,7 +45,6 @@ where
     fn new_transform(self, service: S) -> Self::Transform {
         CaptureRetryAfterService {
             service: Rc::new(service),
-            slot: self.0,
         }
     }
 }
@@ -47,7 +52,6 @@ where
 #[derive(Debug)]
 pub(crate) struct CaptureRetryAfterService<S> {
     service: Rc<S>,
-    slot: RetryAfterSlot,
 }
 
 impl<S> Service<ConnectRequest> for CaptureRetryAfterService<S>
@@ -62,8 +66,6 @@ where
 
     fn call(&self, request: ConnectRequest) -> Self::Future {
         let service = Rc::clone(&self.service);
-        let slot = self.slot.clone();
-        slot.0.set(None);
         Box::pin(async move {
             let response = service.call(request).await?;
             let headers = match &response {
@@ -73,7 +75,7 @@ where
             let retry_after = headers
                 .get(RETRY_AFTER)
                 .and_then(|value| parse_retry_after(value, SystemTime::now()));
-            slot.0.set(retry_after);
+            LATEST.with(|latest| latest.set(retry_after));
             Ok(response)
         })
     }
