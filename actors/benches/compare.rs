@@ -18,6 +18,8 @@
 
 #[path = "compare/clients.rs"]
 mod clients;
+#[path = "compare/confirmation.rs"]
+mod confirmation;
 #[path = "compare/recovery.rs"]
 mod recovery;
 #[path = "compare/report.rs"]
@@ -136,7 +138,7 @@ fn compare_main() {
 
     let system = actix::System::new();
     system.block_on(async {
-        let scenarios: [(u32, &str); 7] = [
+        let scenarios: [(u32, &str); 8] = [
             (1, "pipelined throughput"),
             (2, "round trip"),
             (3, "flush"),
@@ -144,6 +146,7 @@ fn compare_main() {
             (5, "dead-link detection"),
             (6, "scale"),
             (7, "reconnect storm"),
+            (8, "confirmation cost"),
         ];
         for (n, name) in scenarios {
             if !wanted(n) {
@@ -158,7 +161,8 @@ fn compare_main() {
                 4 => recovery::reconnect(&sizes).await,
                 5 => recovery::dead_link(&sizes).await,
                 6 => scale::scale(&sizes).await,
-                _ => storm::storm(&sizes).await,
+                7 => storm::storm(&sizes).await,
+                _ => confirmation::confirmation(&sizes).await,
             };
             eprintln!("[{n}] {name}: {:.1} s", t.elapsed().as_secs_f64());
             for row in &outcome.rows {
