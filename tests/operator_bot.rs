@@ -9,6 +9,8 @@
 
 // Parts of these modules serve only the example's binary (its options, the hub-only
 // mode, the demo timings).
+mod support;
+
 #[allow(dead_code)]
 #[path = "../examples/operator_bot/accounting.rs"]
 mod accounting;
@@ -79,18 +81,9 @@ fn quick() -> Timings {
 /// How long any single wait in these tests may take before it counts as a hang.
 const PATIENCE: Duration = Duration::from_secs(10);
 
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_test_writer()
-        .try_init();
-}
-
 #[actix_web::test]
 async fn wild_chaos_loses_no_event_without_a_report_and_every_bot_closes() {
-    init_tracing();
+    support::init_tracing();
     let started = Instant::now();
     let config = ScenarioConfig {
         bots: 3,
@@ -155,7 +148,7 @@ async fn wild_chaos_loses_no_event_without_a_report_and_every_bot_closes() {
 
 #[actix_web::test]
 async fn a_bot_without_the_token_is_refused_with_401_and_gives_up() {
-    init_tracing();
+    support::init_tracing();
     let hub = Hub::start(HubConfig {
         listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         token: Some("s3cret".into()),

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use actix::{AsyncContext, Context};
 
-use super::ConnectionActor;
+use super::{link, ConnectionActor};
 use crate::DisconnectReason;
 
 impl ConnectionActor {
@@ -54,11 +54,7 @@ impl ConnectionActor {
     fn confirm_tick(&mut self, generation: u64, ctx: &mut Context<Self>) {
         let interval = self.config.confirm_interval();
         let waiting = !self.window.is_empty();
-        let Some(link) = self
-            .link
-            .as_mut()
-            .filter(|link| link.generation == generation)
-        else {
+        let Some(link) = link::current(&mut self.link, generation) else {
             return;
         };
         link.confirm_armed = false;
@@ -71,11 +67,7 @@ impl ConnectionActor {
     }
 
     fn check_heartbeat(&mut self, generation: u64, sent_at: Instant, ctx: &mut Context<Self>) {
-        let Some(link) = self
-            .link
-            .as_mut()
-            .filter(|link| link.generation == generation)
-        else {
+        let Some(link) = link::current(&mut self.link, generation) else {
             return;
         };
         // Any frame shows the link is alive, but while messages wait for confirmation

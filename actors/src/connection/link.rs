@@ -58,6 +58,12 @@ pub(crate) struct Link {
     pub(crate) reader_waker: Option<Waker>,
 }
 
+/// The live link, if it is the one of `generation` (timers and tasks of an earlier link
+/// find nothing).
+pub(crate) fn current(link: &mut Option<Link>, generation: u64) -> Option<&mut Link> {
+    link.as_mut().filter(|link| link.generation == generation)
+}
+
 impl Link {
     pub(crate) fn new(
         generation: u64,

@@ -22,7 +22,7 @@ use tether::UnconfirmedWindow;
 
 use super::frame_limit::FrameLimit;
 use super::outbound::Outbound;
-use super::ConnectionActor;
+use super::{link, ConnectionActor};
 use crate::{DisconnectReason, Incoming, Payload};
 
 pub(super) type WsStream = SplitStream<Framed<BoxedSocket, FrameLimit>>;
@@ -62,11 +62,7 @@ impl ActorFuture<ConnectionActor> for LinkReader {
     ) -> Poll<()> {
         let this = self.get_mut();
         for _ in 0..FRAMES_PER_POLL {
-            let Some(link) = act
-                .link
-                .as_mut()
-                .filter(|link| link.generation == this.generation)
-            else {
+            let Some(link) = link::current(&mut act.link, this.generation) else {
                 return Poll::Ready(());
             };
             if act.deliveries_pending > 0 {

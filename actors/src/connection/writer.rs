@@ -12,7 +12,7 @@ use actix::{ActorFuture, Context};
 use awc::error::WsProtocolError;
 use futures_util::SinkExt as _;
 
-use super::ConnectionActor;
+use super::{link, ConnectionActor};
 use crate::DisconnectReason;
 
 /// The writer task of one link; ends when the link does.
@@ -98,7 +98,7 @@ impl ConnectionActor {
             span,
             ..
         } = self;
-        let Some(link) = link.as_mut().filter(|link| link.generation == generation) else {
+        let Some(link) = link::current(link, generation) else {
             return Step::Gone;
         };
         // New messages and control frames wake this task through it.
