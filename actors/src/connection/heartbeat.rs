@@ -67,6 +67,7 @@ impl ConnectionActor {
     }
 
     fn check_heartbeat(&mut self, generation: u64, sent_at: Instant, ctx: &mut Context<Self>) {
+        let (span, pending) = (&self.span, self.deliveries_pending);
         let Some(link) = link::current(&mut self.link, generation) else {
             return;
         };
@@ -79,6 +80,15 @@ impl ConnectionActor {
         let receiving = link.receiving.get().is_some_and(|at| at >= sent_at);
         let answered = receiving
             || (link.last_seen >= sent_at && (self.window.is_empty() || link.last_pong >= sent_at));
+        if link.read_paused && !answered {
+            // Not the server's fault, but worth saying: a stuck subscriber stalls the
+            // connection (this repeats at most once per heartbeat).
+            tracing::warn!(
+                parent: span,
+                pending,
+                "reading paused: a message subscriber is not keeping up"
+            );
+        }
         if answered || link.read_paused {
             link.ping_sent_at = None;
             return;
