@@ -80,11 +80,7 @@ async fn at_most_once_reports_every_unconfirmed_message_when_pings_go_unanswered
         assert_eq!(reply, Delivery::Sent);
     }
     assert!(events.wait_entered(Disconnected, 1).await);
-    let loss = events
-        .states()
-        .into_iter()
-        .find(|change| change.to == Disconnected)
-        .expect("recorded");
+    let loss = events.first_entry(Disconnected);
     assert_eq!(loss.unconfirmed, 20);
     let (status, _) = wait_status(&connection, |status| status.counters.unconfirmed == 20).await;
     assert_eq!(status.counters.unconfirmed, 20);
@@ -315,11 +311,7 @@ async fn a_server_that_talks_but_never_answers_pings_cannot_stall_the_window() {
     };
     let detected = tokio::time::timeout(PATIENCE, chatter).await;
     assert!(detected.is_ok(), "the link was never declared dead");
-    let loss = events
-        .states()
-        .into_iter()
-        .find(|change| change.to == Disconnected)
-        .expect("recorded");
+    let loss = events.first_entry(Disconnected);
     assert!(matches!(
         loss.reason,
         Some(tether_actix::DisconnectReason::HeartbeatTimeout { .. })

@@ -76,11 +76,7 @@ async fn a_429_is_retried_no_sooner_than_its_retry_after() {
     });
     let (_connection, events) = connect(&server.url(), |config| config);
     assert!(events.wait_entered(Reconnecting, 1).await);
-    let waiting = events
-        .states()
-        .into_iter()
-        .find(|change| change.to == Reconnecting)
-        .expect("recorded");
+    let waiting = events.first_entry(Reconnecting);
     // The 20 ms backoff is overruled by the server's one second.
     assert_eq!(waiting.next_delay, Some(Duration::from_secs(1)));
     assert_eq!(

@@ -24,7 +24,7 @@ use support::{
 use tether_actix::message::{self, Delivery, GetStatus};
 use tether_actix::{
     ConnectionActor, ConnectionState, DisconnectReason, Payload, ResiliencyConfigBuilder,
-    SendError, StateChanged, UndeliveredReason,
+    SendError, UndeliveredReason,
 };
 
 use ConnectionState::{Connected, Connecting, Disconnected, Failed, Reconnecting};
@@ -35,15 +35,6 @@ const NO_RETRY_WINDOW: Duration = Duration::from_millis(200);
 
 /// The limit the size tests configure: awc's own default frame limit.
 const LIMIT: usize = 64 * 1024;
-
-/// The first transition into `state`.
-fn first_entry(events: &Events, state: ConnectionState) -> StateChanged {
-    events
-        .states()
-        .into_iter()
-        .find(|change| change.to == state)
-        .unwrap_or_else(|| panic!("{state} never entered: {:?}", events.entered()))
-}
 
 /// The actor is alive (no panic) and reports `expected`, or any non-terminal state.
 async fn assert_alive(connection: &Addr<ConnectionActor>, expected: Option<ConnectionState>) {
@@ -79,7 +70,7 @@ async fn assert_final(
     };
     assert_eq!(events.entered(), expected);
     for state in [Disconnected, Failed] {
-        let reason = first_entry(events, state).reason;
+        let reason = events.first_entry(state).reason;
         assert!(reason.as_ref().is_some_and(&same), "{state}: {reason:?}");
     }
     let made = attempts();
@@ -134,9 +125,9 @@ async fn assert_retried(
         &[Connecting, Disconnected, Reconnecting, Connecting]
     };
     assert_eq!(&events.entered()[..expected.len()], expected);
-    let lost = first_entry(events, Disconnected);
+    let lost = events.first_entry(Disconnected);
     assert!(lost.reason.as_ref().is_some_and(&same), "{:?}", lost.reason);
-    let waiting = first_entry(events, Reconnecting);
+    let waiting = events.first_entry(Reconnecting);
     assert_eq!(
         waiting.reason, lost.reason,
         "Reconnecting repeats the reason"
@@ -246,7 +237,7 @@ async fn huge_retry_after_is_honoured_without_panic() {
     });
     let (connection, events) = connect(&server.url(), |config| config);
     assert!(events.wait_entered(Reconnecting, 1).await);
-    let waiting = first_entry(&events, Reconnecting);
+    let waiting = events.first_entry(Reconnecting);
     let huge = Duration::from_secs(u64::MAX);
     assert_eq!(
         waiting.reason,
@@ -637,7 +628,7 @@ async fn oversized_frame_is_refused_before_it_is_buffered() {
     let (connection, events) = connect_raw(&server, |config| config.max_message_size(LIMIT));
     assert!(events.wait_entered(Disconnected, 1).await);
     assert_memory_bounded(memory, MEMORY_BOUND, "a 256 MiB frame");
-    let lost = first_entry(&events, Disconnected);
+    let lost = events.first_entry(Disconnected);
     assert!(lost.reason.as_ref().is_some_and(too_large), "{lost:?}");
     assert_alive(&connection, None).await;
 }

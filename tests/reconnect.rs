@@ -90,11 +90,7 @@ async fn a_silent_server_is_detected_by_the_heartbeat_and_replaced() {
 
     server.set_mode(Mode::Silent);
     assert!(events.wait_entered(Disconnected, 1).await);
-    let loss = events
-        .states()
-        .into_iter()
-        .find(|change| change.to == Disconnected)
-        .expect("recorded");
+    let loss = events.first_entry(Disconnected);
     assert_eq!(
         loss.reason,
         Some(DisconnectReason::HeartbeatTimeout {
@@ -121,11 +117,7 @@ async fn a_close_frame_from_the_server_is_published_with_its_code_and_retried() 
 
     server.close_all(Some(1011));
     assert!(events.wait_entered(Connected, 2).await);
-    let loss = events
-        .states()
-        .into_iter()
-        .find(|change| change.to == Disconnected)
-        .expect("recorded");
+    let loss = events.first_entry(Disconnected);
     assert!(matches!(
         loss.reason,
         Some(DisconnectReason::ClosedByServer {
@@ -159,11 +151,7 @@ async fn the_attempt_counter_resets_after_a_stable_connection() {
     );
     server.close_all(None);
     assert!(events.wait_entered(Reconnecting, 4).await);
-    let again = events
-        .states()
-        .into_iter()
-        .rfind(|change| change.to == Reconnecting)
-        .expect("recorded");
+    let again = events.last_entry(Reconnecting);
     assert_eq!(again.attempt, 1);
     assert_eq!(again.next_delay, Some(Duration::from_millis(20)));
 }

@@ -55,6 +55,30 @@ impl Events {
             .count()
     }
 
+    /// The first transition into `state`; panics (failing the test) if there is none.
+    pub(crate) fn first_entry(&self, state: ConnectionState) -> StateChanged {
+        let found = self
+            .log()
+            .states
+            .iter()
+            .find(|change| change.to == state)
+            .cloned();
+        // The log's lock is released before `entered` takes it again.
+        found.unwrap_or_else(|| panic!("{state} never entered: {:?}", self.entered()))
+    }
+
+    /// The latest transition into `state`; panics (failing the test) if there is none.
+    pub(crate) fn last_entry(&self, state: ConnectionState) -> StateChanged {
+        let found = self
+            .log()
+            .states
+            .iter()
+            .rfind(|change| change.to == state)
+            .cloned();
+        // The log's lock is released before `entered` takes it again.
+        found.unwrap_or_else(|| panic!("{state} never entered: {:?}", self.entered()))
+    }
+
     /// The last state entered.
     pub(crate) fn current(&self) -> Option<ConnectionState> {
         self.log().states.last().map(|change| change.to)

@@ -19,7 +19,6 @@ impl ConnectionActor {
         if link.ping_sent_at.is_some() {
             return; // the previous ping is still within its timeout
         }
-        link.pings_sent += 1;
         // The heartbeat ping doubles as a confirmation ping (its payload is a checkpoint).
         link.pending_ping = true;
         link.ping_sent_at = Some(now);

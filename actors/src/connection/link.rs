@@ -49,7 +49,6 @@ pub(crate) struct Link {
     pub(crate) last_ping_at: Option<Instant>,
     /// When the unanswered heartbeat ping was sent.
     pub(crate) ping_sent_at: Option<Instant>,
-    pub(crate) pings_sent: u64,
     /// Wakes the writer when something new is queued.
     pub(crate) writer_waker: Option<Waker>,
     /// The reader stopped reading because a subscriber's mailbox is full.
@@ -86,7 +85,6 @@ impl Link {
             receiving,
             last_ping_at: None,
             ping_sent_at: None,
-            pings_sent: 0,
             writer_waker: None,
             read_paused: false,
             reader_waker: None,
@@ -128,7 +126,6 @@ impl fmt::Debug for Link {
             .field("generation", &self.generation)
             .field("last_seen", &self.last_seen)
             .field("ping_sent_at", &self.ping_sent_at)
-            .field("pings_sent", &self.pings_sent)
             .finish_non_exhaustive()
     }
 }
