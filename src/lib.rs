@@ -11,6 +11,10 @@
 //!   never drops a message without telling the caller.
 //! - [`state`]: [`StateMachine`], the legal [`ConnectionState`] transitions and
 //!   the reconnect attempt counter.
+//! - [`outbox`]: [`Outbox`], the whole life of an outbound message: buffered,
+//!   written, confirmed, requeued or handed back, each exactly once.
+//! - [`liveness`]: [`Liveness`], the heartbeat and confirmation pings of one link,
+//!   the pongs it owes, and the verdict on whether the link is still alive.
 //!
 //! # Example
 //!
@@ -58,11 +62,15 @@
 pub mod backoff;
 pub mod buffer;
 pub mod config;
+pub mod liveness;
+pub mod outbox;
 pub mod state;
 pub mod window;
 
 pub use backoff::{Backoff, JitterStrategy};
 pub use buffer::{BufferFull, BufferItem, FullReason, MessageBuffer, OverflowPolicy};
 pub use config::{ConfigError, DeliveryMode, ResiliencyConfig, ResiliencyConfigBuilder};
+pub use liveness::{Liveness, Verdict};
+pub use outbox::{HandBack, LinkLost, Next, Outbox};
 pub use state::{ConnectionState, StateMachine, Transition, TransitionError};
 pub use window::UnconfirmedWindow;

@@ -37,11 +37,14 @@ pub enum SendError {
     /// The connection gave up for good before the message could be written.
     #[error("connection failed permanently; message handed back")]
     Failed(Payload),
-    /// At-most-once mode: the message was written, but the link died before the server
-    /// confirmed it. It may or may not have arrived; it is not written again.
+    /// The message was written, but the server had not confirmed it when its link died
+    /// (at-most-once mode: it is not written again) or when the connection ended (a
+    /// close that timed out). It may or may not have arrived.
     #[error("link lost before the server confirmed the message; handed back")]
     Unconfirmed(Payload),
-    /// The actor stopped (for example it panicked) while the message waited.
+    /// The actor ended while the message waited: its last address was dropped, its
+    /// system stopped, or it panicked. The message may have been written (and may have
+    /// arrived) if it was waiting for confirmation.
     #[error("connection actor stopped; message handed back")]
     Interrupted(Payload),
 }

@@ -49,6 +49,7 @@ pub trait RetryPolicy: fmt::Debug + 'static {
 /// | failure | decision |
 /// |---|---|
 /// | network errors, timeouts, stream ended, protocol errors, heartbeat timeout, write errors | retry |
+/// | reading paused too long for stalled message subscribers | retry |
 /// | handshake 5xx | retry |
 /// | handshake 429 | retry, no sooner than its `Retry-After` |
 /// | handshake 4xx other than 429 (401, 403, 404, ...) | give up |
@@ -74,6 +75,7 @@ impl RetryPolicy for DefaultRetryPolicy {
             | DisconnectReason::HandshakeInvalid { .. }
             | DisconnectReason::TlsCertificate { .. }
             | DisconnectReason::CloseRequested
+            | DisconnectReason::Abandoned
             | DisconnectReason::AttemptsExhausted { .. } => RetryDecision::GiveUp,
             DisconnectReason::ClosedByServer {
                 code: Some(1008), ..
@@ -129,6 +131,9 @@ mod tests {
             },
             DisconnectReason::ConnectFailed {
                 message: "refused".into(),
+            },
+            DisconnectReason::SubscriberStalled {
+                paused_for: Duration::from_secs(30),
             },
         ] {
             assert_eq!(decide(reason), RetryDecision::Retry);

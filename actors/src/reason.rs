@@ -76,8 +76,19 @@ pub enum DisconnectReason {
         /// The error as text.
         message: String,
     },
+    /// Reading stayed paused longer than `max_read_pause`, because message subscribers
+    /// did not take what was received. The link is replaced like any failed one; the
+    /// messages already received are still handed to the subscribers.
+    SubscriberStalled {
+        /// How long reading had been paused.
+        paused_for: Duration,
+    },
     /// The application asked to close the connection.
     CloseRequested,
+    /// The actor ended without `Close`: its last address was dropped (or its system
+    /// stopped). Everything it held was handed back, and the server was sent close
+    /// code 1001 (going away).
+    Abandoned,
     /// The retry policy allowed another attempt, but `max_reconnect_attempts` were used up.
     AttemptsExhausted {
         /// Attempts made.
@@ -96,6 +107,7 @@ impl DisconnectReason {
             // Echo the server's code, as RFC 6455 §5.5.1 asks.
             Self::ClosedByServer { code, .. } => Some(code.unwrap_or(1000)),
             Self::CloseRequested => Some(1000),
+            Self::Abandoned => Some(1001),
             _ => None,
         }
     }
@@ -141,7 +153,12 @@ impl fmt::Display for DisconnectReason {
             }
             Self::InvalidUtf8 => write!(f, "incoming text message was not valid UTF-8"),
             Self::WriteFailed { message } => write!(f, "write failed: {message}"),
+            Self::SubscriberStalled { paused_for } => write!(
+                f,
+                "reading paused for {paused_for:?}: message subscribers are not keeping up"
+            ),
             Self::CloseRequested => write!(f, "close requested"),
+            Self::Abandoned => write!(f, "the last address of the connection was dropped"),
             Self::AttemptsExhausted { attempts } => {
                 write!(f, "gave up after {attempts} reconnect attempts")
             }

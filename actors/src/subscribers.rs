@@ -35,6 +35,12 @@ impl Subscribers {
         full
     }
 
+    /// The live message subscribers.
+    pub(crate) fn incoming_recipients(&mut self) -> Vec<Recipient<Incoming>> {
+        self.incoming.retain(Recipient::connected);
+        self.incoming.clone()
+    }
+
     /// Publishes and says whether anybody was there to receive it.
     pub(crate) fn publish_undelivered(&mut self, event: Undelivered) -> bool {
         publish(&mut self.undelivered, event)

@@ -1,5 +1,5 @@
 //! Fuzzes the runtime-free core as the connection actor drives it: state machine,
-//! backoff, outbound buffer and unconfirmed window together, under arbitrary event
+//! backoff and the outbox (buffer and unconfirmed window) together, under arbitrary event
 //! sequences decoded from the fuzzer's bytes.
 //!
 //! The model and every invariant it checks live in `src/state/fuzz/model.rs`, shared
@@ -14,8 +14,8 @@ use libfuzzer_sys::fuzz_target;
 /// The core's types, as the shared model names them.
 mod api {
     pub(crate) use tether::{
-        Backoff, BufferItem, ConnectionState, DeliveryMode, JitterStrategy, MessageBuffer,
-        OverflowPolicy, ResiliencyConfig, StateMachine, TransitionError, UnconfirmedWindow,
+        Backoff, BufferItem, ConnectionState, DeliveryMode, JitterStrategy, OverflowPolicy,
+        Outbox, ResiliencyConfig, StateMachine, TransitionError,
     };
 }
 

@@ -124,6 +124,17 @@ impl Backoff {
         self.prev = self.base;
     }
 
+    /// A random phase for a periodic timer of `period`, uniform in `[period / 2,
+    /// period]`: the first heartbeat of a link waits this long, so a fleet that
+    /// (re)connected at the same moment does not ping in step.
+    ///
+    /// Uses the same generator as the delays (seeded with [`with_seed`](Self::with_seed)
+    /// for repeatable tests).
+    pub fn phase(&mut self, period: Duration) -> Duration {
+        let half = period / 2;
+        half + jitter::full(&mut self.rng, period - half)
+    }
+
     /// The jitter strategy in use.
     pub fn strategy(&self) -> JitterStrategy {
         self.strategy

@@ -227,3 +227,26 @@ proptest! {
         prop_assert!(differs);
     }
 }
+
+proptest! {
+    /// A heartbeat phase lies in `[period / 2, period]`, and a fleet's phases spread out.
+    #[test]
+    fn phases_lie_in_the_upper_half_of_the_period_and_differ(
+        period_ms in 2u64..100_000,
+        seeds in prop::collection::vec(any::<u64>(), 32),
+    ) {
+        let period = Duration::from_millis(period_ms);
+        let cfg = ResiliencyConfig::default();
+        let phases: Vec<Duration> = seeds
+            .iter()
+            .map(|seed| Backoff::with_seed(&cfg, *seed).phase(period))
+            .collect();
+        for phase in &phases {
+            prop_assert!(*phase >= period / 2 && *phase <= period, "{:?} outside for {:?}", phase, period);
+        }
+        let mut distinct = phases.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        prop_assert!(distinct.len() > 1, "every connection got the same phase");
+    }
+}

@@ -133,6 +133,24 @@ impl ResiliencyConfigBuilder {
         self
     }
 
+    /// Sets [`ResiliencyConfig::close_timeout`].
+    pub fn close_timeout(mut self, value: Duration) -> Self {
+        self.config.close_timeout = value;
+        self
+    }
+
+    /// Sets [`ResiliencyConfig::read_ahead_bytes`].
+    pub fn read_ahead_bytes(mut self, value: usize) -> Self {
+        self.config.read_ahead_bytes = value;
+        self
+    }
+
+    /// Sets [`ResiliencyConfig::max_read_pause`].
+    pub fn max_read_pause(mut self, value: Duration) -> Self {
+        self.config.max_read_pause = value;
+        self
+    }
+
     /// Validates the settings and returns the configuration.
     ///
     /// Rules, checked in this order (the first violation is reported):
@@ -140,14 +158,18 @@ impl ResiliencyConfigBuilder {
     /// 1. `jitter_percent` is at most 100, else [`ConfigError::JitterOutOfRange`]:
     ///    jitter cannot remove more than the whole delay.
     /// 2. `heartbeat_interval`, `heartbeat_timeout`, `base_backoff`,
-    ///    `max_backoff`, `connect_timeout` and `confirm_interval` are non-zero, else
+    ///    `max_backoff`, `connect_timeout`, `confirm_interval`, `close_timeout` and
+    ///    `max_read_pause` are non-zero, else
     ///    [`ConfigError::ZeroDuration`] naming the first zero one: a zero
     ///    interval would ping in a busy loop, a zero timeout would declare every
     ///    link dead, a zero backoff would reconnect in a tight loop, a zero
-    ///    confirmation interval would ping after every message.
+    ///    confirmation interval would ping after every message, a zero close timeout
+    ///    would hand everything back unwritten, a zero read pause would fail every
+    ///    link at the first slow subscriber.
     ///    `stable_uptime` may be zero.
     /// 3. `message_buffer_size`, `message_buffer_bytes` (when `Some`),
-    ///    `max_message_size` and `unconfirmed_window` are non-zero, else
+    ///    `max_message_size`, `unconfirmed_window` and `read_ahead_bytes` are non-zero,
+    ///    else
     ///    [`ConfigError::ZeroLimit`] naming the field: such a limit would refuse
     ///    (or never write) every message.
     /// 4. `base_backoff <= max_backoff`, else [`ConfigError::BackoffRange`]:
@@ -170,6 +192,8 @@ impl ResiliencyConfigBuilder {
             ("max_backoff", c.max_backoff),
             ("connect_timeout", c.connect_timeout),
             ("confirm_interval", c.confirm_interval),
+            ("close_timeout", c.close_timeout),
+            ("max_read_pause", c.max_read_pause),
         ];
         if let Some((field, _)) = durations.iter().find(|(_, d)| d.is_zero()) {
             return Err(ConfigError::ZeroDuration { field });
@@ -179,6 +203,7 @@ impl ResiliencyConfigBuilder {
             ("message_buffer_bytes", c.message_buffer_bytes),
             ("max_message_size", Some(c.max_message_size)),
             ("unconfirmed_window", Some(c.unconfirmed_window)),
+            ("read_ahead_bytes", Some(c.read_ahead_bytes)),
         ];
         if let Some((field, _)) = limits.iter().find(|(_, l)| *l == Some(0)) {
             return Err(ConfigError::ZeroLimit { field });

@@ -14,8 +14,8 @@ pub enum ConfigError {
     /// A duration that must be positive was zero.
     ///
     /// Applies to `heartbeat_interval`, `heartbeat_timeout`, `base_backoff`,
-    /// `max_backoff` and `connect_timeout` (not to `stable_uptime`, where zero
-    /// means "reset on connect").
+    /// `max_backoff`, `connect_timeout`, `confirm_interval`, `close_timeout` and
+    /// `max_read_pause` (not to `stable_uptime`, where zero means "reset on connect").
     #[error("{field} must be greater than zero")]
     ZeroDuration {
         /// Name of the offending setting.
@@ -23,8 +23,8 @@ pub enum ConfigError {
     },
     /// A size limit that must be positive was zero.
     ///
-    /// Applies to `message_buffer_size`, `message_buffer_bytes` (when `Some`)
-    /// and `max_message_size`.
+    /// Applies to `message_buffer_size`, `message_buffer_bytes` (when `Some`),
+    /// `max_message_size`, `unconfirmed_window` and `read_ahead_bytes`.
     #[error("{field} must be greater than zero")]
     ZeroLimit {
         /// Name of the offending setting.

@@ -52,6 +52,12 @@ pub const DEFAULT_DELIVERY: DeliveryMode = DeliveryMode::AtMostOnce;
 pub const DEFAULT_CONFIRM_INTERVAL: Duration = Duration::from_millis(50);
 /// Default [`ResiliencyConfig::unconfirmed_window`]: 256 messages.
 pub const DEFAULT_UNCONFIRMED_WINDOW: usize = 256;
+/// Default [`ResiliencyConfig::close_timeout`]: 10 seconds.
+pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default [`ResiliencyConfig::read_ahead_bytes`]: 4 MiB.
+pub const DEFAULT_READ_AHEAD_BYTES: usize = 4 * 1024 * 1024;
+/// Default [`ResiliencyConfig::max_read_pause`]: 30 seconds.
+pub const DEFAULT_MAX_READ_PAUSE: Duration = Duration::from_secs(30);
 
 /// Validated settings for one resilient connection.
 ///
@@ -91,6 +97,9 @@ pub struct ResiliencyConfig {
     delivery: DeliveryMode,
     confirm_interval: Duration,
     unconfirmed_window: usize,
+    close_timeout: Duration,
+    read_ahead_bytes: usize,
+    max_read_pause: Duration,
 }
 
 impl ResiliencyConfig {
@@ -195,6 +204,29 @@ impl ResiliencyConfig {
     pub fn unconfirmed_window(&self) -> usize {
         self.unconfirmed_window
     }
+
+    /// How long a requested close may take: writing what is buffered, waiting for the
+    /// server to confirm it, and the close frame. Whatever is not written or confirmed
+    /// by then is handed back, and the connection is closed anyway.
+    pub fn close_timeout(&self) -> Duration {
+        self.close_timeout
+    }
+
+    /// Bytes of incoming messages held for message subscribers whose mailboxes are
+    /// full. Below this bound the socket keeps being read, so pings, pongs and close
+    /// frames keep being answered while a subscriber is slow; at the bound, reading
+    /// pauses and TCP slows the server down. Each held message counts its payload plus
+    /// a fixed overhead; one message is always accepted, however large.
+    pub fn read_ahead_bytes(&self) -> usize {
+        self.read_ahead_bytes
+    }
+
+    /// How long reading may stay paused because message subscribers do not keep up.
+    /// After that the link is failed with `SubscriberStalled` and replaced, as any
+    /// failure is; the messages already received are still handed to the subscribers.
+    pub fn max_read_pause(&self) -> Duration {
+        self.max_read_pause
+    }
 }
 
 impl Default for ResiliencyConfig {
@@ -216,6 +248,9 @@ impl Default for ResiliencyConfig {
             delivery: DEFAULT_DELIVERY,
             confirm_interval: DEFAULT_CONFIRM_INTERVAL,
             unconfirmed_window: DEFAULT_UNCONFIRMED_WINDOW,
+            close_timeout: DEFAULT_CLOSE_TIMEOUT,
+            read_ahead_bytes: DEFAULT_READ_AHEAD_BYTES,
+            max_read_pause: DEFAULT_MAX_READ_PAUSE,
         }
     }
 }

@@ -102,7 +102,15 @@ impl<T> UnconfirmedWindow<T> {
 
     /// A checkpoint covering every message recorded so far. Write a ping carrying
     /// [`encode`](Self::encode)`(id)` right now, before any further message.
+    ///
+    /// When nothing was recorded since the latest checkpoint, that one still covers
+    /// everything and its id is handed out again. So the outstanding checkpoints stay
+    /// bounded by the messages in the window: a server that answers pings with some other
+    /// payload (legal) cannot make this list grow, however long the link lives.
     pub fn checkpoint(&mut self) -> u64 {
+        if self.next_checkpoint > 0 && self.checked_through == self.next_seq {
+            return self.next_checkpoint - 1;
+        }
         let id = self.next_checkpoint;
         self.next_checkpoint += 1;
         self.checked_through = self.next_seq;
@@ -149,6 +157,13 @@ impl<T> UnconfirmedWindow<T> {
         self.checked_through = self.next_seq;
         self.bytes = 0;
         self.entries.drain(..).map(|(_, item)| item).collect()
+    }
+
+    /// Checkpoints handed out and not yet confirmed (or forgotten with the link). At
+    /// most one more than [`len`](Self::len): each but the oldest covers at least one
+    /// message the one before it does not.
+    pub fn outstanding_checkpoints(&self) -> usize {
+        self.checkpoints.len()
     }
 
     /// Whether `checkpoint` was handed out by this window: a Pong carrying it answers

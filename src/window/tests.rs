@@ -79,6 +79,31 @@ fn payloads_round_trip_and_foreign_pongs_are_ignored() {
     assert_eq!(Window::decode(&[]), None);
 }
 
+#[test]
+fn pings_without_new_messages_reuse_the_latest_checkpoint() {
+    let mut window = Window::new(10, None);
+    // A server that answers every ping with an empty payload never confirms: however
+    // many pings go out, the list stays bounded by what is in the window.
+    let first = window.checkpoint();
+    for _ in 0..10_000 {
+        assert_eq!(window.checkpoint(), first);
+    }
+    assert_eq!(window.outstanding_checkpoints(), 1);
+    window.record("a".into());
+    let second = window.checkpoint();
+    assert_ne!(second, first);
+    for _ in 0..10_000 {
+        assert_eq!(window.checkpoint(), second);
+    }
+    assert_eq!(window.outstanding_checkpoints(), 2);
+    assert_eq!(window.confirm(second), ["a"]);
+    assert_eq!(window.outstanding_checkpoints(), 0);
+    // Still issued: an answer to the reused id is one of ours.
+    let reused = window.checkpoint();
+    assert!(window.issued(reused));
+    assert_eq!(window.outstanding_checkpoints(), 0);
+}
+
 #[derive(Debug, Clone)]
 enum Op {
     Record,
@@ -128,6 +153,7 @@ proptest! {
                 }
             }
             prop_assert_eq!(window.len() as u64 + out.len() as u64, written);
+            prop_assert!(window.outstanding_checkpoints() <= window.len() + 1);
         }
         out.extend(window.take_all().iter().map(|item| item.parse::<u64>().unwrap()));
         prop_assert_eq!(out, (0..written).collect::<Vec<_>>());

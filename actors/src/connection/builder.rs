@@ -7,11 +7,12 @@ use actix::{Addr, Recipient, Supervisor};
 use awc::http::header::{HeaderName, HeaderValue, AUTHORIZATION};
 use awc::ws::WebsocketsRequest;
 use tether::{
-    Backoff, ConfigError, MessageBuffer, ResiliencyConfig, ResiliencyConfigBuilder, StateMachine,
-    UnconfirmedWindow,
+    Backoff, ConfigError, Outbox, ResiliencyConfig, ResiliencyConfigBuilder, StateMachine,
 };
 
 use super::dialer::{Customize, Dialer, TlsConfig};
+use super::inbox::Inbox;
+use super::lifecycle::Attempts;
 use super::ConnectionActor;
 use crate::subscribers::Subscribers;
 use crate::target::Target;
@@ -198,23 +199,18 @@ impl ConnectionBuilder {
         Ok(ConnectionActor {
             id,
             machine: StateMachine::from_config(&config),
-            buffer: MessageBuffer::from_config(&config),
-            window: UnconfirmedWindow::from_config(&config),
+            outbox: Outbox::from_config(&config),
+            inbox: Inbox::new(config.read_ahead_bytes()),
             backoff,
+            attempts: Attempts::default(),
             dialer,
             policy: self.policy,
             subscribers: self.subscribers,
             counters: Counters::default(),
             link: None,
             generation: 0,
-            started_once: false,
             mailbox_capacity,
-            not_before: None,
-            next_delay: None,
-            last_reason: None,
-            closing: false,
-            close_waiters: Vec::new(),
-            deliveries_pending: 0,
+            closing: None,
             span,
             config,
         })

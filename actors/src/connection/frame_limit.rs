@@ -7,7 +7,8 @@
 //!   buffered.
 //! - **A slow frame.** Until a frame is whole, the reader sees nothing, so a large frame
 //!   on a slow link looked like silence to the heartbeat, which killed the link, again
-//!   and again. [`FrameLimit`] notes when a frame is still arriving, for the heartbeat.
+//!   and again. [`FrameLimit`] notes when a frame is still arriving, and how much of it
+//!   has, for the heartbeat (which then also sees a frame that only trickles).
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -18,17 +19,20 @@ use awc::error::WsProtocolError;
 use awc::ws::{Codec, Frame, Message};
 use bytes::BytesMut;
 
+/// When bytes of a frame not yet whole were last seen, and how many of it there are;
+/// `None` while no frame is partly read.
+pub(crate) type Progress = Rc<Cell<Option<(Instant, usize)>>>;
+
 /// awc's codec with the frame size checked on the header, and frame progress noted.
 #[derive(Debug)]
 pub(crate) struct FrameLimit {
     inner: Codec,
     max_size: usize,
-    /// When bytes of a frame not yet whole were last seen.
-    receiving: Rc<Cell<Option<Instant>>>,
+    receiving: Progress,
 }
 
 impl FrameLimit {
-    pub(crate) fn new(inner: Codec, max_size: usize, receiving: Rc<Cell<Option<Instant>>>) -> Self {
+    pub(crate) fn new(inner: Codec, max_size: usize, receiving: Progress) -> Self {
         Self {
             inner,
             max_size,
@@ -63,9 +67,11 @@ impl Decoder for FrameLimit {
             return Err(WsProtocolError::Overflow);
         }
         let decoded = self.inner.decode(src)?;
-        if decoded.is_none() && !src.is_empty() {
+        if decoded.is_some() {
+            self.receiving.set(None);
+        } else if !src.is_empty() {
             // Called after a read: part of a frame has arrived, the rest has not yet.
-            self.receiving.set(Some(Instant::now()));
+            self.receiving.set(Some((Instant::now(), src.len())));
         }
         Ok(decoded)
     }
@@ -83,7 +89,7 @@ impl Encoder<Message> for FrameLimit {
 mod tests {
     use super::*;
 
-    fn limited(max_size: usize) -> (FrameLimit, Rc<Cell<Option<Instant>>>) {
+    fn limited(max_size: usize) -> (FrameLimit, Progress) {
         let receiving = Rc::new(Cell::new(None));
         let inner = Codec::new().client_mode().max_size(max_size);
         (
@@ -128,6 +134,16 @@ mod tests {
         assert_eq!(receiving.get(), None, "a whole frame is not 'arriving'");
         let mut part = BytesMut::from(&[0x82_u8, 4, b'o'][..]);
         assert!(codec.decode(&mut part).unwrap().is_none());
-        assert!(receiving.get().is_some());
+        assert_eq!(receiving.get().map(|(_, bytes)| bytes), Some(3));
+        part.extend_from_slice(b"kk");
+        assert!(codec.decode(&mut part).unwrap().is_none());
+        assert_eq!(
+            receiving.get().map(|(_, bytes)| bytes),
+            Some(5),
+            "progress counted"
+        );
+        part.extend_from_slice(b"!");
+        assert!(codec.decode(&mut part).unwrap().is_some());
+        assert_eq!(receiving.get(), None, "whole again");
     }
 }

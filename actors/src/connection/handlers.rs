@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use actix::{Context, Handler, MessageResult, ResponseFuture};
+use actix::{AsyncContext, Context, Handler, MessageResult, ResponseFuture};
 use tether::ConnectionState;
 use tokio::sync::oneshot;
 
@@ -12,7 +12,7 @@ use crate::message::{
     self, Close, Delivery, GetStatus, ReplySlot, SendReply, SubscribeIncoming, SubscribeState,
     SubscribeUndelivered,
 };
-use crate::{DisconnectReason, SendError, Status, UndeliveredReason};
+use crate::{DisconnectReason, SendError, Status};
 
 impl Handler<message::Send> for ConnectionActor {
     type Result = SendReply;
@@ -23,7 +23,7 @@ impl Handler<message::Send> for ConnectionActor {
         match self.machine.state() {
             ConnectionState::Failed => return SendReply::now(Err(SendError::Failed(payload))),
             ConnectionState::Closed => return SendReply::now(Err(SendError::Closed(payload))),
-            _ if self.closing => return SendReply::now(Err(SendError::Closed(payload))),
+            _ if self.closing.is_some() => return SendReply::now(Err(SendError::Closed(payload))),
             _ => {}
         }
         let connected = self.link.is_some();
@@ -37,18 +37,13 @@ impl Handler<message::Send> for ConnectionActor {
                 SendReply::now(Ok(Delivery::Buffered)),
             )
         };
-        match self.buffer.push(item) {
+        match self.outbox.accept(item) {
             Ok(evicted) => {
                 match self.link.as_mut() {
                     Some(link) => link.wake_writer(),
                     None => self.counters.buffered += 1,
                 }
-                for old in evicted {
-                    self.counters.evicted += 1;
-                    if let Some(payload) = old.reject(SendError::Evicted) {
-                        self.publish_undelivered(payload, UndeliveredReason::Evicted);
-                    }
-                }
+                self.settle_evicted(evicted);
                 reply
             }
             Err(full) => {
@@ -70,18 +65,23 @@ impl Handler<Close> for ConnectionActor {
             return Box::pin(async move { state });
         }
         let (tx, rx) = oneshot::channel();
-        self.close_waiters.push(tx);
-        match self.link.as_mut() {
-            Some(link) => {
-                // The writer finishes the buffer, then sends the close frame.
-                self.closing = true;
-                link.wake_writer();
-            }
-            None => self.finish(
+        if let Some(waiters) = self.closing.as_mut() {
+            waiters.push(tx);
+        } else if let Some(link) = self.link.as_mut() {
+            // The writer finishes the buffer, then sends the close frame; the timer
+            // bounds how long that may take.
+            link.wake_writer();
+            self.closing = Some(vec![tx]);
+            ctx.run_later(self.config.close_timeout(), |act, ctx| {
+                act.close_expired(ctx)
+            });
+        } else {
+            self.closing = Some(vec![tx]);
+            self.finish(
                 ctx,
                 ConnectionState::Closed,
                 DisconnectReason::CloseRequested,
-            ),
+            );
         }
         Box::pin(async move { rx.await.unwrap_or(ConnectionState::Closed) })
     }
@@ -96,10 +96,10 @@ impl Handler<GetStatus> for ConnectionActor {
             connection: self.id,
             state: self.machine.state(),
             attempt: self.machine.attempts(),
-            next_delay: self.next_delay,
-            buffered: self.buffer.len(),
-            buffered_bytes: self.buffer.bytes(),
-            unconfirmed: self.window.len(),
+            next_delay: self.attempts.next_delay(),
+            buffered: self.outbox.buffered(),
+            buffered_bytes: self.outbox.buffered_bytes(),
+            unconfirmed: self.outbox.unconfirmed(),
             counters: self.counters,
         })
     }

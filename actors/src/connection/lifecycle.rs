@@ -12,23 +12,42 @@ use awc::error::WsClientError;
 use awc::ws::{CloseReason, Codec, Message};
 use awc::{BoxedSocket, ClientResponse};
 use futures_util::{SinkExt, StreamExt};
-use tether::{ConnectionState, DeliveryMode};
+use tether::{ConnectionState, Liveness};
 use tokio::sync::oneshot;
 
+use super::assembler::Assembler;
 use super::frame_limit::FrameLimit;
 use super::link::Link;
-use super::outbound::Outbound;
 use super::reader::LinkReader;
 use super::writer::LinkWriter;
 use super::ConnectionActor;
-use crate::{
-    DisconnectReason, RetryDecision, SendError, StateChanged, Undelivered, UndeliveredReason,
-};
+use crate::{DisconnectReason, RetryDecision, StateChanged};
 
 /// How long a closing link may take to write its close frame.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 type Dialed = Result<Result<(ClientResponse, Framed<BoxedSocket, Codec>), WsClientError>, ()>;
+
+/// Callers of `Close` waiting for the terminal state.
+pub(super) type CloseWaiters = Vec<oneshot::Sender<ConnectionState>>;
+
+/// What the actor remembers between attempts (it survives restarts).
+#[derive(Debug, Default)]
+pub(super) struct Attempts {
+    started_once: bool,
+    /// A floor for the next delay (a server's `Retry-After`).
+    not_before: Option<Duration>,
+    /// The delay of the pending reconnect, while Reconnecting.
+    next_delay: Option<Duration>,
+    /// Why the last link or attempt failed, for the Reconnecting event.
+    last_reason: Option<DisconnectReason>,
+}
+
+impl Attempts {
+    pub(super) fn next_delay(&self) -> Option<Duration> {
+        self.next_delay
+    }
+}
 
 impl ConnectionActor {
     /// Moves the state machine and publishes the transition; `false` if it was refused.
@@ -71,12 +90,21 @@ impl ConnectionActor {
         }
     }
 
+    /// Runs in `started`: the first connect at once, after a restart the backoff wait.
+    pub(super) fn resume(&mut self, ctx: &mut Context<Self>) {
+        if mem::replace(&mut self.attempts.started_once, true) {
+            self.schedule_reconnect(ctx);
+        } else {
+            self.begin_connect(ctx);
+        }
+    }
+
     /// Starts one connection attempt without blocking the mailbox.
     pub(super) fn begin_connect(&mut self, ctx: &mut Context<Self>) {
         if !self.enter(ConnectionState::Connecting, None, None, 0) {
             return;
         }
-        self.next_delay = None;
+        self.attempts.next_delay = None;
         self.generation += 1;
         let generation = self.generation;
         let request = self.dialer.request();
@@ -111,24 +139,23 @@ impl ConnectionActor {
         ctx: &mut Context<Self>,
     ) {
         let limit = self.config.max_message_size();
-        let receiving = Rc::new(Cell::new(None));
-        let noted = receiving.clone();
+        let progress = Rc::new(Cell::new(None));
+        let noted = progress.clone();
         let (sink, stream) = framed
             .into_map_codec(move |codec| FrameLimit::new(codec, limit, noted.clone()))
             .split();
         let reader = ctx.spawn(LinkReader::new(generation, stream));
-        let heartbeat = ctx.run_interval(self.config.heartbeat_interval(), |act, ctx| {
-            act.heartbeat_tick(ctx);
-        });
         self.link = Some(Link::new(
             generation,
             sink,
-            [reader, heartbeat],
-            self.config.max_message_size(),
-            receiving,
+            reader,
+            Assembler::new(limit),
+            Liveness::new(&self.config, Instant::now()),
+            progress,
         ));
+        self.start_heartbeat(generation, ctx);
         self.counters.connects += 1;
-        self.last_reason = None;
+        self.attempts.last_reason = None;
         self.enter(ConnectionState::Connected, None, None, 0);
         // The writer flushes the buffer, oldest first, before anything newer.
         ctx.spawn(LinkWriter::new(generation));
@@ -153,18 +180,16 @@ impl ConnectionActor {
                 ConnectionState::Disconnected,
             );
         }
-        let in_flight = self.window.take_all();
-        let unconfirmed = in_flight.len();
-        self.last_reason = Some(reason.clone());
+        self.attempts.last_reason = Some(reason.clone());
+        let unconfirmed = self.outbox.unconfirmed();
         self.enter(
             ConnectionState::Disconnected,
             Some(reason.clone()),
             None,
             unconfirmed,
         );
-        self.settle_in_flight(in_flight);
-        self.release_waiting_senders();
-        if self.closing {
+        self.settle_lost_link();
+        if self.closing.is_some() {
             self.finish(
                 ctx,
                 ConnectionState::Closed,
@@ -183,7 +208,7 @@ impl ConnectionActor {
                 );
             }
             RetryDecision::RetryNotBefore(floor) => {
-                self.not_before = Some(floor);
+                self.attempts.not_before = Some(floor);
                 ctx.stop();
             }
             RetryDecision::Retry => ctx.stop(),
@@ -191,22 +216,18 @@ impl ConnectionActor {
     }
 
     /// Runs in `started` after a restart: enter Reconnecting and wait the backoff delay.
-    pub(super) fn schedule_reconnect(&mut self, ctx: &mut Context<Self>) {
+    fn schedule_reconnect(&mut self, ctx: &mut Context<Self>) {
         // Attempt n (0 = first retry) is the counter before entering Reconnecting.
         let index = self.machine.attempts();
         if index == 0 {
             self.backoff.reset();
         }
         let mut delay = self.backoff.delay(index);
-        if let Some(floor) = self.not_before.take() {
+        if let Some(floor) = self.attempts.not_before.take() {
             delay = delay.max(floor);
         }
-        if !self.enter(
-            ConnectionState::Reconnecting,
-            self.last_reason.clone(),
-            Some(delay),
-            0,
-        ) {
+        let reason = self.attempts.last_reason.clone();
+        if !self.enter(ConnectionState::Reconnecting, reason, Some(delay), 0) {
             let attempts = self.machine.attempts();
             self.finish(
                 ctx,
@@ -215,19 +236,37 @@ impl ConnectionActor {
             );
             return;
         }
-        self.next_delay = Some(delay);
+        self.attempts.next_delay = Some(delay);
         ctx.run_later(delay, |act, ctx| act.begin_connect(ctx));
     }
 
+    /// A requested close ran out of `close_timeout`: close now, handing back what is
+    /// left.
+    pub(super) fn close_expired(&mut self, ctx: &mut Context<Self>) {
+        if self.closing.is_some() && !self.machine.state().is_terminal() {
+            tracing::warn!(
+                parent: &self.span,
+                buffered = self.outbox.buffered(),
+                unconfirmed = self.outbox.unconfirmed(),
+                "close timed out; handing back what was not written or confirmed"
+            );
+            self.finish(
+                ctx,
+                ConnectionState::Closed,
+                DisconnectReason::CloseRequested,
+            );
+        }
+    }
+
     /// Enters a terminal state: the link is closed, waiting `Close` callers are
-    /// answered, and every buffered message is handed back.
+    /// answered, and every message still held is handed back.
     pub(super) fn finish(
         &mut self,
         ctx: &mut Context<Self>,
         terminal: ConnectionState,
         reason: DisconnectReason,
     ) {
-        let waiters = mem::take(&mut self.close_waiters);
+        let waiters = self.closing.take().unwrap_or_default();
         match self.link.take() {
             Some(link) => self.teardown(ctx, link, reason.close_code(), waiters, terminal),
             None => {
@@ -236,25 +275,37 @@ impl ConnectionActor {
                 }
             }
         }
-        self.enter(terminal, Some(reason), None, 0);
-        self.next_delay = None;
-        self.closing = false;
-        self.hand_back_buffer(terminal);
+        let unconfirmed = self.outbox.unconfirmed();
+        let ending = self.ending(&reason, terminal);
+        self.enter(terminal, Some(reason), None, unconfirmed);
+        self.attempts.next_delay = None;
+        self.hand_back_all(ending);
     }
 
-    /// Stops reading and the heartbeat now; writes the close frame (if any) in the
-    /// background, bounded by [`CLOSE_GRACE`], then drops the socket.
+    /// The actor ends without `Close`: nobody holds its address any more. Everything it
+    /// holds is handed back, the server is told 1001 (going away), and the actor stops
+    /// for good (the supervisor restarts it only while an address is alive).
+    pub(super) fn abandon(&mut self, ctx: &mut Context<Self>) {
+        if !self.machine.state().is_terminal() {
+            self.finish(ctx, ConnectionState::Closed, DisconnectReason::Abandoned);
+        }
+        self.inbox.detach(&mut self.subscribers);
+        ctx.stop();
+    }
+
+    /// Stops reading now; writes the close frame (if any) in the background, bounded
+    /// by [`CLOSE_GRACE`], then drops the socket. The heartbeat and confirmation
+    /// timers find no link of their generation and end by themselves.
     fn teardown(
         &mut self,
         ctx: &mut Context<Self>,
         link: Link,
         close_code: Option<u16>,
-        waiters: Vec<oneshot::Sender<ConnectionState>>,
+        waiters: CloseWaiters,
         outcome: ConnectionState,
     ) {
-        ctx.cancel_future(link.reader);
-        ctx.cancel_future(link.heartbeat);
-        let mut sink = link.sink;
+        let (reader, mut sink) = link.into_parts();
+        ctx.cancel_future(reader);
         let span = self.span.clone();
         actix::spawn(async move {
             if let Some(code) = close_code {
@@ -274,69 +325,5 @@ impl ConnectionActor {
                 let _ = waiter.send(outcome);
             }
         });
-    }
-
-    /// The link died with these messages written but unconfirmed (oldest first).
-    fn settle_in_flight(&mut self, in_flight: Vec<Outbound>) {
-        self.counters.unconfirmed += in_flight.len() as u64;
-        match self.config.delivery() {
-            DeliveryMode::AtLeastOnce => {
-                // Back to the front, in order: written again before anything newer.
-                for mut item in in_flight.into_iter().rev() {
-                    item.mark_resend();
-                    self.buffer.push_front(item);
-                }
-            }
-            _ => {
-                for item in in_flight {
-                    if let Some(payload) = item.reject(SendError::Unconfirmed) {
-                        self.publish_undelivered(payload, UndeliveredReason::Unconfirmed);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Messages whose senders wait for a write stay buffered for the next connection;
-    /// their senders learn that now.
-    fn release_waiting_senders(&mut self) {
-        let mut released = 0;
-        self.buffer.for_each_mut(|item| {
-            released += u64::from(item.release_as_buffered());
-        });
-        self.counters.buffered += released;
-    }
-
-    fn hand_back_buffer(&mut self, terminal: ConnectionState) {
-        let (error, why): (fn(_) -> SendError, _) = if terminal == ConnectionState::Closed {
-            (SendError::Closed, UndeliveredReason::Closed)
-        } else {
-            (SendError::Failed, UndeliveredReason::Failed)
-        };
-        let items: Vec<_> = self.buffer.drain().collect();
-        for item in items {
-            self.counters.undelivered += 1;
-            if let Some(payload) = item.reject(error) {
-                self.publish_undelivered(payload, why);
-            }
-        }
-    }
-
-    /// Hands a message nobody waits for to the undelivered subscribers.
-    pub(super) fn publish_undelivered(
-        &mut self,
-        payload: crate::Payload,
-        reason: UndeliveredReason,
-    ) {
-        let bytes = payload.len();
-        let received = self.subscribers.publish_undelivered(Undelivered {
-            connection: self.id,
-            payload,
-            reason,
-        });
-        if !received {
-            // Still not silent: no subscriber asked for these, so the log says it.
-            tracing::warn!(parent: &self.span, ?reason, bytes, "message not delivered and no undelivered subscriber");
-        }
     }
 }

@@ -1,60 +1,43 @@
 //! Everything that belongs to one established WebSocket connection.
 
-use std::cell::Cell;
 use std::fmt;
-use std::rc::Rc;
-use std::task::Waker;
+use std::task::{self, Poll, Waker};
 use std::time::Instant;
 
 use actix::SpawnHandle;
 use actix_codec::Framed;
-use awc::ws::Message;
+use awc::error::WsProtocolError;
+use awc::ws::{CloseReason, Message};
 use awc::BoxedSocket;
 use bytes::Bytes;
 use futures_util::stream::SplitSink;
-
-use tether::UnconfirmedWindow;
+use futures_util::SinkExt as _;
+use tether::liveness::{Control, Liveness};
+use tether::{Outbox, UnconfirmedWindow};
 
 use super::assembler::Assembler;
-use super::frame_limit::FrameLimit;
+use super::frame_limit::{FrameLimit, Progress};
 use super::outbound::Outbound;
 
 pub(crate) type WsSink = SplitSink<Framed<BoxedSocket, FrameLimit>, Message>;
 
-/// One live connection. Dropped (or handed to a closing task) when the link ends; the
-/// actor itself survives.
+/// One live connection: the writing half of its socket, its reader task, the
+/// reassembly of fragmented messages and its [`Liveness`]. Dropped (or handed to a
+/// closing task) when the link ends; the actor itself survives.
 pub(crate) struct Link {
-    /// Distinguishes this connection's timers from those of earlier ones.
-    pub(crate) generation: u64,
-    pub(crate) sink: WsSink,
+    /// Distinguishes this connection's timers and tasks from those of earlier ones.
+    generation: u64,
+    sink: WsSink,
     /// The reading half, registered with the context; cancelled on teardown.
-    pub(crate) reader: SpawnHandle,
-    pub(crate) heartbeat: SpawnHandle,
-    /// A confirmation check is scheduled (only while messages wait, so an idle
-    /// connection has no timer besides the heartbeat).
-    pub(crate) confirm_armed: bool,
-    pub(crate) assembler: Assembler,
-    /// Control frames wait here and are written before data.
-    pub(crate) pending_pong: Option<Bytes>,
-    /// A ping (heartbeat or confirmation) is wanted; its payload is a checkpoint of
-    /// the unconfirmed window, taken when it is written.
-    pub(crate) pending_ping: bool,
-    /// Last time any frame arrived.
-    pub(crate) last_seen: Instant,
-    /// Last time a Pong arrived.
-    pub(crate) last_pong: Instant,
-    /// When bytes of a frame not yet whole last arrived (noted by the codec).
-    pub(crate) receiving: Rc<Cell<Option<Instant>>>,
-    /// When the last ping of any kind was written.
-    pub(crate) last_ping_at: Option<Instant>,
-    /// When the unanswered heartbeat ping was sent.
-    pub(crate) ping_sent_at: Option<Instant>,
+    reader: SpawnHandle,
+    assembler: Assembler,
+    liveness: Liveness<Bytes>,
+    /// Progress of a frame not yet whole, noted by the codec.
+    progress: Progress,
     /// Wakes the writer when something new is queued.
-    pub(crate) writer_waker: Option<Waker>,
-    /// The reader stopped reading because a subscriber's mailbox is full.
-    pub(crate) read_paused: bool,
+    writer_waker: Option<Waker>,
     /// Wakes the reader when the subscribers have room again.
-    pub(crate) reader_waker: Option<Waker>,
+    reader_waker: Option<Waker>,
 }
 
 /// The live link, if it is the one of `generation` (timers and tasks of an earlier link
@@ -67,54 +50,138 @@ impl Link {
     pub(crate) fn new(
         generation: u64,
         sink: WsSink,
-        [reader, heartbeat]: [SpawnHandle; 2],
-        max_message_size: usize,
-        receiving: Rc<Cell<Option<Instant>>>,
+        reader: SpawnHandle,
+        assembler: Assembler,
+        liveness: Liveness<Bytes>,
+        progress: Progress,
     ) -> Self {
         Self {
             generation,
             sink,
             reader,
-            heartbeat,
-            confirm_armed: false,
-            assembler: Assembler::new(max_message_size),
-            pending_pong: None,
-            pending_ping: false,
-            last_seen: Instant::now(),
-            last_pong: Instant::now(),
-            receiving,
-            last_ping_at: None,
-            ping_sent_at: None,
+            assembler,
+            liveness,
+            progress,
             writer_waker: None,
-            read_paused: false,
             reader_waker: None,
         }
     }
 
-    /// The next control frame to write, pongs first (a peer may be waiting on one).
-    /// A ping takes its checkpoint now, so it covers exactly what was written before.
-    pub(crate) fn take_control(
-        &mut self,
-        window: &mut UnconfirmedWindow<Outbound>,
-    ) -> Option<Message> {
-        if let Some(payload) = self.pending_pong.take() {
-            return Some(Message::Pong(payload));
-        }
-        if std::mem::take(&mut self.pending_ping) {
-            self.last_ping_at = Some(Instant::now());
-            let checkpoint = UnconfirmedWindow::<Outbound>::encode(window.checkpoint());
-            return Some(Message::Ping(Bytes::copy_from_slice(&checkpoint)));
-        }
-        None
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 
-    pub(crate) fn has_control(&self) -> bool {
-        self.pending_pong.is_some() || self.pending_ping
+    pub(crate) fn liveness(&mut self) -> &mut Liveness<Bytes> {
+        &mut self.liveness
+    }
+
+    pub(crate) fn assembler(&mut self) -> &mut Assembler {
+        &mut self.assembler
+    }
+
+    /// Tells the liveness what the codec saw of a frame still arriving.
+    pub(crate) fn note_progress(&mut self) {
+        if let Some((at, bytes)) = self.progress.get() {
+            self.liveness.frame_arriving(at, bytes);
+        }
+    }
+
+    /// Registers the writer task to be woken when there is something to write.
+    pub(crate) fn park_writer(&mut self, task: &task::Context<'_>) {
+        if !self
+            .writer_waker
+            .as_ref()
+            .is_some_and(|waker| waker.will_wake(task.waker()))
+        {
+            self.writer_waker = Some(task.waker().clone());
+        }
     }
 
     pub(crate) fn wake_writer(&mut self) {
         if let Some(waker) = self.writer_waker.take() {
             waker.wake();
+        }
+    }
+
+    /// Registers the reader task to be woken when reading may resume.
+    pub(crate) fn park_reader(&mut self, task: &task::Context<'_>) {
+        self.reader_waker = Some(task.waker().clone());
+    }
+
+    pub(crate) fn wake_reader(&mut self) {
+        if let Some(waker) = self.reader_waker.take() {
+            waker.wake();
+        }
+    }
+
+    /// Whether a control frame waits to be written.
+    pub(crate) fn has_control(&self) -> bool {
+        self.liveness.has_control()
+    }
+
+    /// The next control frame to write, pongs first. A ping takes its checkpoint now,
+    /// so it covers exactly what was written before it.
+    fn take_control(&mut self, outbox: &mut Outbox<Outbound>) -> Option<Message> {
+        match self.liveness.take_control(Instant::now())? {
+            Control::Pong(payload) => Some(Message::Pong(payload)),
+            Control::Ping => {
+                let checkpoint = UnconfirmedWindow::<Outbound>::encode(outbox.checkpoint());
+                Some(Message::Ping(Bytes::copy_from_slice(&checkpoint)))
+            }
+        }
+    }
+
+    /// Whether the socket can take a frame now.
+    pub(crate) fn poll_ready(
+        &mut self,
+        task: &mut task::Context<'_>,
+    ) -> Poll<Result<(), WsProtocolError>> {
+        self.sink.poll_ready_unpin(task)
+    }
+
+    /// Writes the next control frame, if one waits; `Ok(false)` if none did. Call after
+    /// [`poll_ready`](Self::poll_ready) said yes.
+    pub(crate) fn write_control(
+        &mut self,
+        outbox: &mut Outbox<Outbound>,
+    ) -> Result<bool, WsProtocolError> {
+        match self.take_control(outbox) {
+            Some(frame) => self.sink.start_send_unpin(frame).map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    /// Writes one data frame. Call after [`poll_ready`](Self::poll_ready) said yes.
+    pub(crate) fn write(&mut self, frame: Message) -> Result<(), WsProtocolError> {
+        self.sink.start_send_unpin(frame)
+    }
+
+    pub(crate) fn poll_flush(
+        &mut self,
+        task: &mut task::Context<'_>,
+    ) -> Poll<Result<(), WsProtocolError>> {
+        self.sink.poll_flush_unpin(task)
+    }
+
+    /// Takes the link apart for its teardown: the reader's handle (to cancel it) and
+    /// the sink (to write a close frame on).
+    pub(crate) fn into_parts(self) -> (SpawnHandle, WsSink) {
+        (self.reader, self.sink)
+    }
+}
+
+/// Writes a close frame without waiting: into the socket's buffer and, if the socket
+/// takes it at once, onto the wire. For when nothing can wait any more (the actor is
+/// being dropped); anything the socket does not take at once is lost with it.
+pub(crate) fn close_now(sink: &mut WsSink, code: u16) {
+    let mut task = task::Context::from_waker(futures_util::task::noop_waker_ref());
+    let frame = Message::Close(Some(CloseReason {
+        code: code.into(),
+        description: None,
+    }));
+    if let Poll::Ready(Ok(())) = sink.poll_ready_unpin(&mut task) {
+        if sink.start_send_unpin(frame).is_ok() {
+            let _ = sink.poll_flush_unpin(&mut task);
         }
     }
 }
@@ -124,8 +191,7 @@ impl fmt::Debug for Link {
         // The socket itself has no `Debug`.
         f.debug_struct("Link")
             .field("generation", &self.generation)
-            .field("last_seen", &self.last_seen)
-            .field("ping_sent_at", &self.ping_sent_at)
+            .field("liveness", &self.liveness)
             .finish_non_exhaustive()
     }
 }

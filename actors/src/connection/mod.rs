@@ -4,13 +4,18 @@
 //! (connect error, handshake refusal, stream end, close frame, heartbeat timeout, write
 //! error) is published, then the actor stops its context; the supervisor restarts it and
 //! `started` waits the backoff delay before connecting again. What must outlive a
-//! connection (buffer, attempt counter, subscribers, counters) lives in the actor's
-//! fields, which survive restarts; what belongs to one connection lives in a [`Link`],
-//! dropped with it.
+//! connection (outbox, inbox, attempt counter, subscribers, counters) lives in the
+//! actor's fields, which survive restarts; what belongs to one connection lives in a
+//! [`Link`], dropped with it.
+//!
+//! The outbound path: `handlers.rs` accepts a `Send` into the [`Outbox`]; `writer.rs`
+//! moves it into the socket; `reader.rs` confirms it on a Pong; `settle.rs` answers or
+//! reports whatever is left when a link, a close or the actor ends.
 //!
 //! A supervised actor cannot stop for good while an address is alive, so the terminal
 //! states `Closed` and `Failed` are dormant: the actor stays, answers every `Send` with
-//! an error that hands the message back, and never reconnects.
+//! an error that hands the message back, and never reconnects. Once the last address is
+//! gone, it hands everything back and stops (`watch.rs`).
 
 mod assembler;
 mod builder;
@@ -18,29 +23,31 @@ mod dialer;
 mod frame_limit;
 mod handlers;
 mod heartbeat;
+mod inbox;
 mod lifecycle;
 mod link;
 mod outbound;
 mod reader;
 mod retry_after;
+mod settle;
+mod watch;
 mod writer;
 
 use std::fmt;
-use std::time::Duration;
 
-use actix::{Actor, Context, Supervised};
-use tether::{
-    Backoff, ConnectionState, MessageBuffer, ResiliencyConfig, StateMachine, UnconfirmedWindow,
-};
-use tokio::sync::oneshot;
+use actix::{Actor, AsyncContext, Context, Supervised};
+use tether::{Backoff, Outbox, ResiliencyConfig, StateMachine};
 
 pub use builder::ConnectionBuilder;
 
 use self::dialer::Dialer;
+use self::inbox::Inbox;
+use self::lifecycle::{Attempts, CloseWaiters};
 use self::link::Link;
 use self::outbound::Outbound;
+use self::watch::AddressWatch;
 use crate::subscribers::Subscribers;
-use crate::{ConnectionId, Counters, DisconnectReason, RetryPolicy};
+use crate::{ConnectionId, Counters, RetryPolicy};
 
 /// One WebSocket client connection that keeps itself alive.
 ///
@@ -48,33 +55,26 @@ use crate::{ConnectionId, Counters, DisconnectReason, RetryPolicy};
 /// [`message`](crate::message).
 pub struct ConnectionActor {
     id: ConnectionId,
+    span: tracing::Span,
     config: ResiliencyConfig,
     dialer: Dialer,
     policy: Box<dyn RetryPolicy>,
     machine: StateMachine,
     backoff: Backoff,
-    buffer: MessageBuffer<Outbound>,
-    /// Written, not yet confirmed by the server.
-    window: UnconfirmedWindow<Outbound>,
+    attempts: Attempts,
+    /// Every outbound message, from `Send` to confirmation or hand-back.
+    outbox: Outbox<Outbound>,
+    /// Incoming messages on their way to slow subscribers.
+    inbox: Inbox,
     subscribers: Subscribers,
     counters: Counters,
     /// The live connection, while Connected.
     link: Option<Link>,
     /// Incremented per attempt, so callbacks of an earlier attempt are recognised.
     generation: u64,
-    started_once: bool,
-    mailbox_capacity: usize,
-    /// A floor for the next delay (a server's `Retry-After`).
-    not_before: Option<Duration>,
-    next_delay: Option<Duration>,
-    last_reason: Option<DisconnectReason>,
     /// `Close` arrived while Connected: flushing before the close frame.
-    closing: bool,
-    close_waiters: Vec<oneshot::Sender<ConnectionState>>,
-    /// Incoming messages still being handed to full subscriber mailboxes; the reader
-    /// pauses while any are. Survives restarts: those hand-overs finish regardless.
-    deliveries_pending: usize,
-    span: tracing::Span,
+    closing: Option<CloseWaiters>,
+    mailbox_capacity: usize,
 }
 
 impl ConnectionActor {
@@ -96,16 +96,13 @@ impl Actor for ConnectionActor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(self.mailbox_capacity);
+        self.inbox.attach(ctx.address().downgrade());
+        ctx.spawn(AddressWatch);
         if self.machine.state().is_terminal() {
             // Dormant: the supervisor restarted a closed or failed connection.
             return;
         }
-        if self.started_once {
-            self.schedule_reconnect(ctx);
-        } else {
-            self.started_once = true;
-            self.begin_connect(ctx);
-        }
+        self.resume(ctx);
     }
 }
 
@@ -116,6 +113,12 @@ impl Supervised for ConnectionActor {
     }
 }
 
+impl Drop for ConnectionActor {
+    fn drop(&mut self) {
+        self.settle_on_drop();
+    }
+}
+
 impl fmt::Debug for ConnectionActor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionActor")
@@ -123,7 +126,7 @@ impl fmt::Debug for ConnectionActor {
             .field("target", self.dialer.target())
             .field("state", &self.machine.state())
             .field("attempts", &self.machine.attempts())
-            .field("buffered", &self.buffer.len())
+            .field("outbox", &self.outbox)
             .finish_non_exhaustive()
     }
 }

@@ -20,8 +20,6 @@ pub(crate) struct Outbound {
     wants_confirmation: bool,
     /// Buffered while the link was down: writing it counts as a flush.
     was_buffered: bool,
-    /// Written before, on a link that died unconfirmed (at-least-once).
-    resend: bool,
 }
 
 impl Outbound {
@@ -33,7 +31,6 @@ impl Outbound {
             reply: Some(reply),
             wants_confirmation,
             was_buffered: false,
-            resend: false,
         }
     }
 
@@ -44,7 +41,6 @@ impl Outbound {
             reply: None,
             wants_confirmation: false,
             was_buffered: true,
-            resend: false,
         }
     }
 
@@ -52,16 +48,6 @@ impl Outbound {
     pub(crate) fn buffered_if(mut self, down: bool) -> Self {
         self.was_buffered |= down;
         self
-    }
-
-    /// Whether this message was written before, on a link that died unconfirmed.
-    pub(crate) fn is_resend(&self) -> bool {
-        self.resend
-    }
-
-    /// Back in the buffer after its link died unconfirmed: it will be written again.
-    pub(crate) fn mark_resend(&mut self) {
-        self.resend = true;
     }
 
     pub(crate) fn payload(&self) -> &Payload {
@@ -133,7 +119,8 @@ impl Drop for Outbound {
     fn drop(&mut self) {
         if let Some(reply) = self.reply.take() {
             let payload = mem::replace(&mut self.payload, Payload::empty());
-            // Only reachable if the actor dies (a panic): there is nowhere else to report.
+            // Only reachable if the actor is dropped holding it (its system stopped, or
+            // a panic): the sender is the one left to tell.
             let _ = reply.answer(Err(SendError::Interrupted(payload)));
         }
     }

@@ -1,21 +1,16 @@
-//! The reader: frames from the server, delivered to subscribers with back-pressure.
+//! The reader: frames from the server, to the link's liveness, the outbox's
+//! confirmations and the inbox.
 //!
-//! A subscriber that cannot keep up must not make the connection buffer without bound.
-//! Each message goes to every subscriber's mailbox with `try_send`; when a mailbox is
-//! full, the message is handed over with a `send` that waits for room, and the reader
-//! stops reading the socket until every such hand-over is done. TCP then slows the
-//! server down. While the reader is paused this way, the heartbeat does not count the
-//! silence against the server.
+//! Reading goes on while message subscribers are slow, so control frames keep being
+//! answered; it pauses only when the inbox holds `read_ahead_bytes` (see `inbox.rs`).
 
 use std::pin::Pin;
 use std::task::{self, Poll};
 use std::time::Instant;
 
-use actix::{ActorFuture, AsyncContext, Context, Handler, Message};
-use actix_codec::Framed;
+use actix::{ActorFuture, Context};
 use awc::error::WsProtocolError;
 use awc::ws::Frame;
-use awc::BoxedSocket;
 use futures_util::stream::SplitStream;
 use futures_util::StreamExt as _;
 use tether::UnconfirmedWindow;
@@ -25,7 +20,7 @@ use super::outbound::Outbound;
 use super::{link, ConnectionActor};
 use crate::{DisconnectReason, Incoming, Payload};
 
-pub(super) type WsStream = SplitStream<Framed<BoxedSocket, FrameLimit>>;
+pub(super) type WsStream = SplitStream<actix_codec::Framed<awc::BoxedSocket, FrameLimit>>;
 
 /// Frames handled in one poll before yielding, so a flooding server cannot starve the
 /// writer and the mailbox.
@@ -62,18 +57,16 @@ impl ActorFuture<ConnectionActor> for LinkReader {
     ) -> Poll<()> {
         let this = self.get_mut();
         for _ in 0..FRAMES_PER_POLL {
+            let room = act.inbox.has_room();
             let Some(link) = link::current(&mut act.link, this.generation) else {
                 return Poll::Ready(());
             };
-            if act.deliveries_pending > 0 {
-                link.read_paused = true;
-                link.reader_waker = Some(task.waker().clone());
+            if !room {
+                link.liveness().reading_paused(Instant::now());
+                link.park_reader(task);
                 return Poll::Pending;
             }
-            if std::mem::take(&mut link.read_paused) {
-                // Not reading was our choice: the server gets a fresh timeout.
-                link.last_seen = Instant::now();
-            }
+            link.liveness().reading_resumed(Instant::now());
             match this.stream.poll_next_unpin(task) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(None) => {
@@ -88,66 +81,35 @@ impl ActorFuture<ConnectionActor> for LinkReader {
     }
 }
 
-/// A hand-over to a full subscriber mailbox completed.
-#[derive(Debug)]
-pub(crate) struct DeliveryDone;
-
-impl Message for DeliveryDone {
-    type Result = ();
-}
-
-impl Handler<DeliveryDone> for ConnectionActor {
-    type Result = ();
-
-    fn handle(&mut self, _done: DeliveryDone, _ctx: &mut Context<Self>) {
-        self.deliveries_pending = self.deliveries_pending.saturating_sub(1);
-        if self.deliveries_pending == 0 {
-            if let Some(waker) = self.link.as_mut().and_then(|link| link.reader_waker.take()) {
-                waker.wake();
-            }
-        }
-    }
-}
-
 impl ConnectionActor {
-    /// Hands one incoming message to every message subscriber, in order.
-    fn deliver(&mut self, event: Incoming, ctx: &mut Context<Self>) {
-        for (recipient, event) in self.subscribers.publish_incoming(event) {
-            self.deliveries_pending += 1;
-            // Not tied to the context: a restart must not drop a received message.
-            let done = ctx.address();
-            actix::spawn(async move {
-                let _ = recipient.send(event).await;
-                done.do_send(DeliveryDone);
-            });
-        }
-    }
-
     fn on_frame(&mut self, frame: Result<Frame, WsProtocolError>, ctx: &mut Context<Self>) {
         let limit = self.config.max_message_size();
+        let span = &self.span;
         let Some(link) = self.link.as_mut() else {
             return;
         };
+        let now = Instant::now();
         // Any frame at all proves the link is alive.
-        link.last_seen = Instant::now();
+        link.liveness().frame_arrived(now);
         let outcome: Result<Option<Payload>, DisconnectReason> = match frame {
-            Ok(Frame::Text(bytes)) => link.assembler.whole(true, bytes).map(Some),
-            Ok(Frame::Binary(bytes)) => link.assembler.whole(false, bytes).map(Some),
-            Ok(Frame::Continuation(item)) => link.assembler.fragment(item),
+            Ok(Frame::Text(bytes)) => link.assembler().whole(true, bytes).map(Some),
+            Ok(Frame::Binary(bytes)) => link.assembler().whole(false, bytes).map(Some),
+            Ok(Frame::Continuation(item)) => link.assembler().fragment(item),
             Ok(Frame::Ping(payload)) => {
-                link.pending_pong = Some(payload);
+                if !link.liveness().ping_received(payload) {
+                    tracing::debug!(parent: span, "server pings faster than pongs can be written; the oldest owed pong is skipped");
+                }
                 link.wake_writer();
                 Ok(None)
             }
             Ok(Frame::Pong(payload)) => {
-                link.ping_sent_at = None;
                 let answer = UnconfirmedWindow::<Outbound>::decode(&payload)
-                    .filter(|checkpoint| self.window.issued(*checkpoint));
+                    .filter(|checkpoint| self.outbox.issued(*checkpoint));
                 // Only an answer to one of our pings proves the server answers them; an
                 // unsolicited Pong (allowed as a one-way heartbeat) is just a sign of life.
+                link.liveness().pong_received(now, answer.is_some());
                 if let Some(checkpoint) = answer {
-                    link.last_pong = Instant::now();
-                    let confirmed = self.window.confirm(checkpoint);
+                    let confirmed = self.outbox.confirmed_up_to(checkpoint);
                     if !confirmed.is_empty() {
                         // The window has room again.
                         link.wake_writer();
@@ -187,10 +149,21 @@ impl ConnectionActor {
                     connection: self.id,
                     payload,
                 };
-                self.deliver(event, ctx);
+                self.inbox.receive(event, &mut self.subscribers);
             }
             Ok(None) => {}
             Err(reason) => self.fail(ctx, reason),
+        }
+    }
+
+    /// A hand-over to a full mailbox finished: more can be offered, and reading may
+    /// resume.
+    pub(super) fn hand_over_done(&mut self) {
+        self.inbox.handed_over(&mut self.subscribers);
+        if self.inbox.has_room() {
+            if let Some(link) = self.link.as_mut() {
+                link.wake_reader();
+            }
         }
     }
 }

@@ -1,16 +1,16 @@
-//! The writer: moves buffered messages and control frames into the socket.
+//! The writer: moves messages from the outbox and control frames into the socket.
 //!
 //! actix's `SinkWrite` queues without bound and cannot say what was written when a link
-//! dies. This writer takes one message at a time from the bounded buffer, only when the
-//! socket is ready for it, and answers its sender once the socket accepted it; anything
-//! not yet taken stays in the buffer for the next connection.
+//! dies. This writer takes messages from the [`Outbox`](tether::Outbox) only while the
+//! socket is ready for them and the unconfirmed window has room, as many as it can in
+//! one poll, then flushes once; it answers each sender once the socket accepted its
+//! message. Anything not yet taken stays in the outbox for the next connection.
 
 use std::pin::Pin;
 use std::task::{self, Poll};
 
 use actix::{ActorFuture, Context};
 use awc::error::WsProtocolError;
-use futures_util::SinkExt as _;
 
 use super::{link, ConnectionActor};
 use crate::DisconnectReason;
@@ -43,8 +43,8 @@ impl ActorFuture<ConnectionActor> for LinkWriter {
         }
         match step {
             Step::Waiting => Poll::Pending,
-            Step::Idle if act.closing => {
-                if act.window.is_empty() {
+            Step::Idle if act.closing.is_some() => {
+                if act.outbox.is_empty() {
                     // Everything buffered before `Close` is written and confirmed: now
                     // the close frame.
                     act.finish(
@@ -55,9 +55,9 @@ impl ActorFuture<ConnectionActor> for LinkWriter {
                     return Poll::Ready(());
                 }
                 // Ask the server to confirm the rest; its Pong wakes this writer.
-                if act.window.unchecked() > 0 {
+                if act.outbox.unchecked() > 0 {
                     if let Some(link) = act.link.as_mut() {
-                        link.pending_ping = true;
+                        link.liveness().want_ping();
                     }
                     task.waker().wake_by_ref();
                 }
@@ -92,8 +92,7 @@ impl ConnectionActor {
     fn write_ready(&mut self, generation: u64, task: &mut task::Context<'_>) -> Step {
         let Self {
             link,
-            buffer,
-            window,
+            outbox,
             counters,
             span,
             ..
@@ -102,47 +101,41 @@ impl ConnectionActor {
             return Step::Gone;
         };
         // New messages and control frames wake this task through it.
-        if !link
-            .writer_waker
-            .as_ref()
-            .is_some_and(|waker| waker.will_wake(task.waker()))
-        {
-            link.writer_waker = Some(task.waker().clone());
-        }
+        link.park_writer(task);
         // A full window pauses data (not control frames) until a Pong makes room.
-        while link.has_control() || (!buffer.is_empty() && !window.is_full()) {
-            match link.sink.poll_ready_unpin(task) {
+        while link.has_control() || outbox.has_writable() {
+            match link.poll_ready(task) {
                 Poll::Pending => return Step::Waiting,
                 Poll::Ready(Err(error)) => return Step::Failed(error),
                 Poll::Ready(Ok(())) => {}
             }
-            if let Some(frame) = link.take_control(window) {
-                if let Err(error) = link.sink.start_send_unpin(frame) {
-                    return Step::Failed(error);
-                }
-                continue;
+            match link.write_control(outbox) {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(error) => return Step::Failed(error),
             }
-            let Some(mut item) = buffer.pop_front() else {
+            let Some(mut next) = outbox.next_to_write() else {
                 break;
             };
-            if let Err(error) = link.sink.start_send_unpin(item.payload().to_frame()) {
+            if let Err(error) = link.write(next.item().payload().to_frame()) {
                 // Not written: it stays first in line for the next connection.
-                buffer.push_front(item);
+                outbox.unwritten(next);
                 return Step::Failed(error);
             }
+            let resend = next.is_resend();
             counters.sent += 1;
-            counters.flushed += u64::from(item.was_buffered() && !item.is_resend());
-            counters.resent += u64::from(item.is_resend());
-            tracing::trace!(parent: &*span, bytes = item.payload().len(), "message written");
-            item.written();
-            window.record(item);
+            counters.flushed += u64::from(next.item().was_buffered() && !resend);
+            counters.resent += u64::from(resend);
+            tracing::trace!(parent: &*span, bytes = next.item().payload().len(), "message written");
+            next.item_mut().written();
+            outbox.written(next);
             // Half a window (or a full one) without a confirmation ping: ask now, not at
             // the next interval, so the window keeps moving.
-            if window.unchecked().saturating_mul(2) >= window.max_len() || window.is_full() {
-                link.pending_ping = true;
+            if outbox.wants_checkpoint() {
+                link.liveness().want_ping();
             }
         }
-        match link.sink.poll_flush_unpin(task) {
+        match link.poll_flush(task) {
             Poll::Ready(Ok(())) => Step::Idle,
             Poll::Pending => Step::Waiting,
             Poll::Ready(Err(error)) => Step::Failed(error),

@@ -35,6 +35,10 @@ pub enum UndeliveredReason {
     /// The connection gave up for good while the message was buffered.
     Failed,
     /// At-most-once mode: written, but the link died before the server confirmed it.
-    /// It may or may not have arrived.
+    /// It may or may not have arrived. Also, in either mode, a message written and
+    /// unconfirmed when the connection ended (closed, timed out closing, or abandoned).
     Unconfirmed,
+    /// Never written: the connection actor ended without `Close` (its last address was
+    /// dropped, or its system stopped).
+    Abandoned,
 }

@@ -10,8 +10,8 @@ mod model;
 /// The core's types, as [`model`] names them.
 mod api {
     pub(super) use crate::{
-        Backoff, BufferItem, ConnectionState, DeliveryMode, JitterStrategy, MessageBuffer,
-        OverflowPolicy, ResiliencyConfig, StateMachine, TransitionError, UnconfirmedWindow,
+        Backoff, BufferItem, ConnectionState, DeliveryMode, JitterStrategy, Outbox, OverflowPolicy,
+        ResiliencyConfig, StateMachine, TransitionError, UnconfirmedWindow,
     };
 }
 

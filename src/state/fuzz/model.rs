@@ -5,10 +5,9 @@
 //! compiles inside the core and outside it alike; it therefore matches the core's
 //! `non_exhaustive` enums with `if`/`matches!`, never exhaustively.
 //!
-//! A [`Model`] holds a [`StateMachine`], a [`Backoff`], a [`MessageBuffer`] and an
-//! [`UnconfirmedWindow`] built from one [`ResiliencyConfig`], and applies [`Op`]s the
-//! way `tether-actix`'s connection actor does (`lifecycle.rs`, `writer.rs`,
-//! `handlers.rs`): dial, connect, fail (retried or final), send while up or down, write,
+//! A [`Model`] holds a [`StateMachine`], a [`Backoff`] and an [`Outbox`] built from one
+//! [`ResiliencyConfig`], and applies [`Op`]s the way `tether-actix`'s connection actor
+//! does (`lifecycle.rs`, `writer.rs`, `handlers.rs`): dial, connect, fail (retried or final), send while up or down, write,
 //! ping, pong, close, time passing. Operations that make no sense in the current state
 //! are attempted anyway: the machine must refuse them and change nothing.
 //!
@@ -20,7 +19,9 @@
 //! - after every accepted `push` the buffer is within its count and byte bounds; a
 //!   refused `push` hands back the very message and changes nothing;
 //! - every message is accounted for exactly once: buffered, in the window, confirmed,
-//!   or handed back (refused, evicted, unconfirmed, or on close or failure);
+//!   or handed back (refused, evicted, unconfirmed, or on close or failure), and
+//!   only messages written before (at-least-once, after a lost link) are resent;
+//! - the outstanding confirmation checkpoints stay bounded by the window;
 //! - every delay lies within its strategy's envelope, and the ceiling is
 //!   `min(max, base * 2^min(n, 31))`.
 //!
@@ -32,8 +33,8 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::api::{
-    Backoff, BufferItem, ConnectionState, DeliveryMode, JitterStrategy, MessageBuffer,
-    OverflowPolicy, ResiliencyConfig, StateMachine, TransitionError, UnconfirmedWindow,
+    Backoff, BufferItem, ConnectionState, DeliveryMode, JitterStrategy, Outbox, OverflowPolicy,
+    ResiliencyConfig, StateMachine, TransitionError,
 };
 
 use ConnectionState::{Closed, Connected, Connecting, Disconnected, Failed, Reconnecting};
@@ -149,8 +150,7 @@ pub(super) struct Model {
     config: ResiliencyConfig,
     machine: StateMachine,
     backoff: Backoff,
-    buffer: MessageBuffer<Msg>,
-    window: UnconfirmedWindow<Msg>,
+    outbox: Outbox<Msg>,
     start: Instant,
     elapsed: Duration,
     /// When the pending reconnect may dial, while `Reconnecting`.
@@ -165,6 +165,8 @@ pub(super) struct Model {
     /// Ping ids that were answered already or belong to an earlier link.
     late: Vec<u64>,
     pub(super) fates: Vec<Fate>,
+    /// Which messages were written at least once.
+    written: Vec<bool>,
     /// The terminal state, once entered.
     terminal: Option<ConnectionState>,
 }
@@ -174,8 +176,7 @@ impl Model {
         Self {
             machine: StateMachine::from_config(&config),
             backoff: Backoff::with_seed(&config, seed),
-            buffer: MessageBuffer::from_config(&config),
-            window: UnconfirmedWindow::from_config(&config),
+            outbox: Outbox::from_config(&config),
             config,
             start: Instant::now(),
             elapsed: Duration::ZERO,
@@ -186,6 +187,7 @@ impl Model {
             pings: Vec::new(),
             late: Vec::new(),
             fates: Vec::new(),
+            written: Vec::new(),
             terminal: None,
         }
     }
@@ -276,7 +278,7 @@ impl Model {
                 if !self.late.is_empty() {
                     let id = self.late[pick % self.late.len()];
                     ensure!(
-                        self.window.confirm(id).is_empty(),
+                        self.outbox.confirmed_up_to(id).is_empty(),
                         "late pong {id} released messages"
                     );
                 }
@@ -308,30 +310,31 @@ impl Model {
         self.check()
     }
 
-    /// `message::Send`: refused when terminal, else pushed into the buffer.
+    /// `message::Send`: refused when terminal, else accepted into the outbox.
     fn send(&mut self, len: usize) -> Checked {
         let msg = Msg {
             id: self.fates.len(),
             len,
         };
+        self.written.push(false);
         if self.state().is_terminal() {
             self.fates.push(Fate::Refused);
             return Ok(());
         }
         self.fates.push(Fate::Buffered);
-        let (len_before, bytes_before) = (self.buffer.len(), self.buffer.bytes());
-        let ids_before: Vec<usize> = self.buffer.iter().map(|m| m.id).collect();
-        match self.buffer.push(msg) {
+        let (len_before, bytes_before) = (self.outbox.buffered(), self.outbox.buffered_bytes());
+        let ids_before = self.buffered_ids();
+        match self.outbox.accept(msg) {
             Ok(evicted) => {
-                ensure!(self.buffer.len() <= self.buffer.max_len());
-                if let Some(max) = self.buffer.max_bytes() {
+                ensure!(self.outbox.buffered() <= self.config.message_buffer_size());
+                if let Some(max) = self.config.message_buffer_bytes() {
                     ensure!(
-                        self.buffer.bytes() <= max,
+                        self.outbox.buffered_bytes() <= max,
                         "{} > {max}",
-                        self.buffer.bytes()
+                        self.outbox.buffered_bytes()
                     );
                 }
-                if self.buffer.policy() == OverflowPolicy::RejectNew {
+                if self.config.overflow_policy() == OverflowPolicy::RejectNew {
                     ensure!(evicted.is_empty());
                 }
                 // Evicted: the oldest, in order.
@@ -341,20 +344,33 @@ impl Model {
                     ensure_eq!(self.fates[old.id], Fate::Buffered);
                     self.fates[old.id] = Fate::Evicted;
                 }
-                ensure_eq!(self.buffer.iter().last(), Some(&msg));
+                ensure_eq!(self.outbox.iter_buffered().last(), Some(&msg));
             }
             Err(full) => {
                 ensure_eq!(*full.item(), msg);
                 ensure_eq!(
-                    (self.buffer.len(), self.buffer.bytes()),
+                    (self.outbox.buffered(), self.outbox.buffered_bytes()),
                     (len_before, bytes_before)
                 );
-                let ids_after: Vec<usize> = self.buffer.iter().map(|m| m.id).collect();
-                ensure_eq!(ids_after, ids_before);
+                ensure_eq!(self.buffered_ids(), ids_before);
                 self.fates[msg.id] = Fate::Refused;
             }
         }
         Ok(())
+    }
+
+    fn buffered_ids(&self) -> Vec<usize> {
+        self.outbox.iter_buffered().map(|m| m.id).collect()
+    }
+
+    /// Whether the window is full by the test's own count.
+    fn window_full(&self) -> bool {
+        let bytes: usize = self.in_window.iter().map(|(_, m)| m.len).sum();
+        self.in_window.len() >= self.config.unconfirmed_window()
+            || self
+                .config
+                .message_buffer_bytes()
+                .is_some_and(|max| bytes >= max)
     }
 
     /// The writer: while connected and the window has room, oldest first.
@@ -363,18 +379,29 @@ impl Model {
             return Ok(());
         }
         for _ in 0..n {
-            if self.window.is_full() {
-                break;
-            }
-            let Some(msg) = self.buffer.pop_front() else {
+            let full = self.window_full();
+            let Some(next) = self.outbox.next_to_write() else {
+                ensure!(
+                    full || self.outbox.buffered() == 0,
+                    "nothing to write though the window has room"
+                );
                 break;
             };
+            ensure!(!full, "written into a full window");
+            let msg = *next.item();
             ensure_eq!(self.fates[msg.id], Fate::Buffered);
-            let seq = self.window.record(msg);
+            ensure_eq!(
+                next.is_resend(),
+                self.written[msg.id],
+                "resend flag of {}",
+                msg.id
+            );
+            let seq = self.outbox.written(next);
             ensure_eq!(seq, self.next_seq);
             self.next_seq += 1;
             self.in_window.push_back((seq, msg));
             self.fates[msg.id] = Fate::InWindow;
+            self.written[msg.id] = true;
         }
         Ok(())
     }
@@ -383,10 +410,16 @@ impl Model {
         if self.state() != Connected {
             return Ok(());
         }
-        let id = self.window.checkpoint();
-        ensure_eq!(id, self.next_checkpoint);
-        self.next_checkpoint += 1;
-        ensure_eq!(self.window.unchecked(), 0);
+        let fresh = self.outbox.unchecked() > 0 || self.next_checkpoint == 0;
+        let id = self.outbox.checkpoint();
+        if fresh {
+            ensure_eq!(id, self.next_checkpoint);
+            self.next_checkpoint += 1;
+        } else {
+            // Nothing written since the latest checkpoint: it is handed out again.
+            ensure_eq!(id, self.next_checkpoint - 1);
+        }
+        ensure_eq!(self.outbox.unchecked(), 0);
         self.pings.push((id, self.next_seq));
         Ok(())
     }
@@ -399,7 +432,12 @@ impl Model {
         }
         let (id, covers) = self.pings[k];
         self.late.extend(self.pings.drain(..=k).map(|(id, _)| id));
-        let released: Vec<usize> = self.window.confirm(id).iter().map(|m| m.id).collect();
+        let released: Vec<usize> = self
+            .outbox
+            .confirmed_up_to(id)
+            .iter()
+            .map(|m| m.id)
+            .collect();
         let mut expected = Vec::new();
         while self.in_window.front().is_some_and(|(seq, _)| *seq < covers) {
             if let Some((_, msg)) = self.in_window.pop_front() {
@@ -442,19 +480,32 @@ impl Model {
     /// back to the buffer's front (at-least-once) or to their senders (at-most-once).
     fn lose_link(&mut self) -> Checked {
         self.late.extend(self.pings.drain(..).map(|(id, _)| id));
-        let in_flight = self.window.take_all();
-        let ids: Vec<usize> = in_flight.iter().map(|m| m.id).collect();
         let expected: Vec<usize> = self.in_window.drain(..).map(|(_, m)| m.id).collect();
-        ensure_eq!(ids, expected);
-        ensure_eq!((self.window.len(), self.window.bytes()), (0, 0));
+        let buffered_before = self.buffered_ids();
+        let lost = self.outbox.link_lost();
+        ensure_eq!(lost.unconfirmed, expected.len());
+        ensure_eq!(
+            (self.outbox.unconfirmed(), self.outbox.unconfirmed_bytes()),
+            (0, 0)
+        );
         if self.config.delivery() == DeliveryMode::AtLeastOnce {
-            for msg in in_flight.into_iter().rev() {
-                self.buffer.push_front(msg);
-                self.fates[msg.id] = Fate::Buffered;
+            ensure!(lost.handed_back.is_empty());
+            let mut requeued = expected.clone();
+            requeued.extend(buffered_before);
+            ensure_eq!(
+                self.buffered_ids(),
+                requeued,
+                "requeued in order, at the front"
+            );
+            for id in expected {
+                self.fates[id] = Fate::Buffered;
             }
         } else {
-            for msg in in_flight {
-                self.fates[msg.id] = Fate::Unconfirmed;
+            let ids: Vec<usize> = lost.handed_back.iter().map(|m| m.id).collect();
+            ensure_eq!(ids, expected);
+            ensure_eq!(self.buffered_ids(), buffered_before);
+            for id in ids {
+                self.fates[id] = Fate::Unconfirmed;
             }
         }
         Ok(())
@@ -467,7 +518,7 @@ impl Model {
         }
         if self.state() == Connected {
             let mut rounds = 0;
-            while !self.buffer.is_empty() || !self.window.is_empty() {
+            while !self.outbox.is_empty() {
                 rounds += 1;
                 ensure!(rounds < 10_000, "close never finished flushing");
                 self.write(usize::MAX)?;
@@ -486,9 +537,17 @@ impl Model {
         }
         ensure!(self.go(terminal)?, "{terminal} refused");
         self.due = None;
-        for msg in self.buffer.drain() {
-            ensure_eq!(self.fates[msg.id], Fate::Buffered);
-            self.fates[msg.id] = Fate::HandedBack;
+        let expected = self.buffered_ids();
+        let all = self.outbox.hand_back_all();
+        ensure!(
+            all.unconfirmed.is_empty(),
+            "unconfirmed messages without a link"
+        );
+        let ids: Vec<usize> = all.buffered.iter().map(|m| m.id).collect();
+        ensure_eq!(ids, expected, "handed back in order");
+        for id in ids {
+            ensure_eq!(self.fates[id], Fate::Buffered);
+            self.fates[id] = Fate::HandedBack;
         }
         Ok(())
     }
@@ -523,21 +582,27 @@ impl Model {
     pub(super) fn check(&self) -> Checked {
         if let Some(terminal) = self.terminal {
             ensure_eq!(self.state(), terminal, "left a terminal state");
-            ensure!(self.buffer.is_empty() && self.window.is_empty());
+            ensure!(self.outbox.is_empty());
         }
         if let Some(max) = self.machine.max_attempts() {
             ensure!(self.machine.attempts() <= max);
         }
-        let buffered: Vec<usize> = self.buffer.iter().map(|m| m.id).collect();
-        let sum: usize = self.buffer.iter().map(|m| m.len).sum();
-        ensure_eq!(self.buffer.bytes(), sum);
-        ensure_eq!(self.window.len(), self.in_window.len());
-        ensure!(self.window.len() <= self.window.max_len());
+        let buffered = self.buffered_ids();
+        let sum: usize = self.outbox.iter_buffered().map(|m| m.len).sum();
+        ensure_eq!(self.outbox.buffered_bytes(), sum);
+        ensure_eq!(self.outbox.unconfirmed(), self.in_window.len());
+        ensure!(self.outbox.unconfirmed() <= self.config.unconfirmed_window());
         let window_sum: usize = self.in_window.iter().map(|(_, m)| m.len).sum();
-        ensure_eq!(self.window.bytes(), window_sum);
+        ensure_eq!(self.outbox.unconfirmed_bytes(), window_sum);
+        ensure!(
+            self.outbox.outstanding_checkpoints() <= self.outbox.unconfirmed() + 1,
+            "{} checkpoints for {} unconfirmed",
+            self.outbox.outstanding_checkpoints(),
+            self.outbox.unconfirmed()
+        );
         if self.state() != Connected {
             ensure!(
-                self.window.is_empty(),
+                self.outbox.unconfirmed() == 0,
                 "unconfirmed messages without a link"
             );
         }

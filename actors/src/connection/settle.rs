@@ -1,0 +1,145 @@
+//! What happens to the messages of the outbox when something ends: a link, a close, a
+//! failure, or the actor itself. Every path that ends something comes through here, so
+//! each message is answered or reported exactly once, with the reason that fits.
+
+use tether::ConnectionState;
+
+use super::link;
+use super::outbound::Outbound;
+use super::ConnectionActor;
+use crate::{DisconnectReason, Payload, SendError, Undelivered, UndeliveredReason};
+
+/// How the connection ended, as far as its messages are concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ending {
+    /// `Close` (or a close that timed out).
+    Closed,
+    /// A final failure, or attempts used up.
+    Failed,
+    /// The actor ended without `Close`: last address dropped, or system stopped.
+    Abandoned,
+}
+
+impl Ending {
+    /// The answer to a waiting sender, and the event reason otherwise, for a message
+    /// never written.
+    fn unwritten(self) -> (fn(Payload) -> SendError, UndeliveredReason) {
+        match self {
+            Self::Closed => (SendError::Closed, UndeliveredReason::Closed),
+            Self::Failed => (SendError::Failed, UndeliveredReason::Failed),
+            Self::Abandoned => (SendError::Interrupted, UndeliveredReason::Abandoned),
+        }
+    }
+
+    /// The same for a message written but not confirmed: it may have arrived.
+    fn unconfirmed(self) -> (fn(Payload) -> SendError, UndeliveredReason) {
+        match self {
+            Self::Abandoned => (SendError::Interrupted, UndeliveredReason::Unconfirmed),
+            Self::Closed | Self::Failed => (SendError::Unconfirmed, UndeliveredReason::Unconfirmed),
+        }
+    }
+}
+
+impl ConnectionActor {
+    /// How a terminal transition for `reason` ends the messages.
+    pub(super) fn ending(&self, reason: &DisconnectReason, terminal: ConnectionState) -> Ending {
+        match (reason, terminal) {
+            (DisconnectReason::Abandoned, _) => Ending::Abandoned,
+            (_, ConnectionState::Closed) => Ending::Closed,
+            _ => Ending::Failed,
+        }
+    }
+
+    /// The link died: its unconfirmed messages are requeued (at-least-once) or handed
+    /// back (at-most-once); senders waiting only for the write learn that their
+    /// message stays buffered for the next connection.
+    pub(super) fn settle_lost_link(&mut self) {
+        let lost = self.outbox.link_lost();
+        self.counters.unconfirmed += lost.unconfirmed as u64;
+        for item in lost.handed_back {
+            self.reject(item, SendError::Unconfirmed, UndeliveredReason::Unconfirmed);
+        }
+        let mut released = 0;
+        self.outbox.for_each_buffered_mut(|item| {
+            released += u64::from(item.release_as_buffered());
+        });
+        self.counters.buffered += released;
+    }
+
+    /// The connection ends: everything still held is handed back.
+    pub(super) fn hand_back_all(&mut self, ending: Ending) {
+        let all = self.outbox.hand_back_all();
+        self.counters.unconfirmed += all.unconfirmed.len() as u64;
+        self.counters.undelivered += all.buffered.len() as u64;
+        let (error, why) = ending.unconfirmed();
+        for item in all.unconfirmed {
+            self.reject(item, error, why);
+        }
+        let (error, why) = ending.unwritten();
+        for item in all.buffered {
+            self.reject(item, error, why);
+        }
+    }
+
+    /// Messages evicted from the full buffer by newer ones (`DropOldest`).
+    pub(super) fn settle_evicted(&mut self, evicted: Vec<Outbound>) {
+        for old in evicted {
+            self.counters.evicted += 1;
+            self.reject(old, SendError::Evicted, UndeliveredReason::Evicted);
+        }
+    }
+
+    /// Answers the waiting sender with `error`, or reports the message as undelivered
+    /// when nobody waits.
+    fn reject(&mut self, item: Outbound, error: fn(Payload) -> SendError, why: UndeliveredReason) {
+        if let Some(payload) = item.reject(error) {
+            self.publish_undelivered(payload, why);
+        }
+    }
+
+    /// Hands a message nobody waits for to the undelivered subscribers.
+    fn publish_undelivered(&mut self, payload: Payload, reason: UndeliveredReason) {
+        let bytes = payload.len();
+        let received = self.subscribers.publish_undelivered(Undelivered {
+            connection: self.id,
+            payload,
+            reason,
+        });
+        if !received {
+            // Still not silent: no subscriber asked for these, so the log says it.
+            tracing::warn!(parent: &self.span, ?reason, bytes, "message not delivered and no undelivered subscriber");
+        }
+    }
+
+    /// The actor is dropped without having ended (its system stopped, or its
+    /// supervisor gave up on a restart with no address left). Nothing can wait any
+    /// more: the close frame goes out only if the socket takes it at once, and the
+    /// events go straight to the subscribers' mailboxes.
+    pub(super) fn settle_on_drop(&mut self) {
+        let state = self.machine.state();
+        if state.is_terminal() && self.outbox.is_empty() {
+            return;
+        }
+        if let Some(link) = self.link.take() {
+            let (_reader, mut sink) = link.into_parts();
+            link::close_now(&mut sink, 1001);
+        }
+        if !state.is_terminal() {
+            let unconfirmed = self.outbox.unconfirmed();
+            self.enter(
+                ConnectionState::Closed,
+                Some(DisconnectReason::Abandoned),
+                None,
+                unconfirmed,
+            );
+        }
+        self.hand_back_all(Ending::Abandoned);
+        if self.inbox.held() > 0 {
+            tracing::warn!(
+                parent: &self.span,
+                held = self.inbox.held(),
+                "connection dropped with received messages its subscribers never took"
+            );
+        }
+    }
+}
