@@ -97,6 +97,8 @@ struct State {
     handshakes: usize,
     attempts: usize,
     pings: usize,
+    /// The code of every close frame received (`None`: a close frame without one).
+    closes: Vec<Option<u16>>,
     headers: Vec<Vec<(String, String)>>,
 }
 
@@ -132,6 +134,7 @@ impl TestServer {
                 handshakes: 0,
                 attempts: 0,
                 pings: 0,
+                closes: Vec::new(),
                 headers: Vec::new(),
             })),
         };
@@ -245,6 +248,12 @@ impl TestServer {
     /// Ping frames received from clients (Silent included).
     pub(crate) fn pings_received(&self) -> usize {
         lock(&self.shared).pings
+    }
+
+    /// The code of every close frame received from clients, in order (Silent
+    /// included); `None` for a close frame without a code.
+    pub(crate) fn closes_received(&self) -> Vec<Option<u16>> {
+        lock(&self.shared).closes.clone()
     }
 
     /// The headers of every request to `/ws` (one entry per attempt, refused ones
@@ -453,11 +462,15 @@ impl StreamHandler<Result<Message, ProtocolError>> for Session {
                     ctx.pong(&data);
                 }
             }
-            Message::Close(reason) if !silent => {
-                ctx.close(reason);
-                ctx.stop();
+            Message::Close(reason) => {
+                let code = reason.as_ref().map(|reason| u16::from(reason.code));
+                lock(&self.shared).closes.push(code);
+                if !silent {
+                    ctx.close(reason);
+                    ctx.stop();
+                }
             }
-            Message::Close(_) | Message::Pong(_) | Message::Nop => {}
+            Message::Pong(_) | Message::Nop => {}
         }
     }
 }

@@ -9,7 +9,7 @@ use actix::clock::timeout;
 use actix::{ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
 use actix_codec::Framed;
 use awc::error::WsClientError;
-use awc::ws::{CloseReason, Codec, Message};
+use awc::ws::{CloseReason, Codec, Frame, Message};
 use awc::{BoxedSocket, ClientResponse};
 use futures_util::{SinkExt, StreamExt};
 use tether::{ConnectionState, Liveness};
@@ -141,13 +141,13 @@ impl ConnectionActor {
         let limit = self.config.max_message_size();
         let progress = Rc::new(Cell::new(None));
         let noted = progress.clone();
-        let (sink, stream) = framed
+        let halves = framed
             .into_map_codec(move |codec| FrameLimit::new(codec, limit, noted.clone()))
             .split();
-        let reader = ctx.spawn(LinkReader::new(generation, stream));
+        let reader = ctx.spawn(LinkReader::new(generation));
         self.link = Some(Link::new(
             generation,
-            sink,
+            halves,
             reader,
             Assembler::new(limit),
             Liveness::new(&self.config, Instant::now()),
@@ -293,9 +293,12 @@ impl ConnectionActor {
         ctx.stop();
     }
 
-    /// Stops reading now; writes the close frame (if any) in the background, bounded
-    /// by [`CLOSE_GRACE`], then drops the socket. The heartbeat and confirmation
-    /// timers find no link of their generation and end by themselves.
+    /// Stops reading now. In the background, bounded by [`CLOSE_GRACE`]: writes the
+    /// close frame (if any) and waits for the server to answer it or hang up, since the
+    /// server should close TCP first (RFC 6455 §7.1.1; a server may not even read a
+    /// close frame followed at once by the client's FIN). Then drops the socket. The
+    /// heartbeat and confirmation timers find no link of their generation and end by
+    /// themselves.
     fn teardown(
         &mut self,
         ctx: &mut Context<Self>,
@@ -304,7 +307,7 @@ impl ConnectionActor {
         waiters: CloseWaiters,
         outcome: ConnectionState,
     ) {
-        let (reader, mut sink) = link.into_parts();
+        let (reader, mut sink, mut stream) = link.into_parts();
         ctx.cancel_future(reader);
         let span = self.span.clone();
         actix::spawn(async move {
@@ -315,12 +318,18 @@ impl ConnectionActor {
                 }));
                 let written = timeout(CLOSE_GRACE, async {
                     sink.send(frame).await?;
+                    // Whatever else the server still sends is of no use now.
+                    while let Some(Ok(frame)) = stream.next().await {
+                        if matches!(frame, Frame::Close(_)) {
+                            break;
+                        }
+                    }
                     sink.close().await
                 })
                 .await;
                 tracing::debug!(parent: &span, code, ok = matches!(written, Ok(Ok(()))), "close frame");
             }
-            drop(sink);
+            drop((sink, stream));
             for waiter in waiters {
                 let _ = waiter.send(outcome);
             }

@@ -10,8 +10,8 @@ use awc::error::WsProtocolError;
 use awc::ws::{CloseReason, Message};
 use awc::BoxedSocket;
 use bytes::Bytes;
-use futures_util::stream::SplitSink;
-use futures_util::SinkExt as _;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt as _, StreamExt as _};
 use tether::liveness::{Control, Liveness};
 use tether::{Outbox, UnconfirmedWindow};
 
@@ -20,6 +20,7 @@ use super::frame_limit::{FrameLimit, Progress};
 use super::outbound::Outbound;
 
 pub(crate) type WsSink = SplitSink<Framed<BoxedSocket, FrameLimit>, Message>;
+pub(crate) type WsStream = SplitStream<Framed<BoxedSocket, FrameLimit>>;
 
 /// One live connection: the writing half of its socket, its reader task, the
 /// reassembly of fragmented messages and its [`Liveness`]. Dropped (or handed to a
@@ -28,7 +29,8 @@ pub(crate) struct Link {
     /// Distinguishes this connection's timers and tasks from those of earlier ones.
     generation: u64,
     sink: WsSink,
-    /// The reading half, registered with the context; cancelled on teardown.
+    stream: WsStream,
+    /// The reader task, registered with the context; cancelled on teardown.
     reader: SpawnHandle,
     assembler: Assembler,
     liveness: Liveness<Bytes>,
@@ -49,7 +51,7 @@ pub(crate) fn current(link: &mut Option<Link>, generation: u64) -> Option<&mut L
 impl Link {
     pub(crate) fn new(
         generation: u64,
-        sink: WsSink,
+        (sink, stream): (WsSink, WsStream),
         reader: SpawnHandle,
         assembler: Assembler,
         liveness: Liveness<Bytes>,
@@ -58,6 +60,7 @@ impl Link {
         Self {
             generation,
             sink,
+            stream,
             reader,
             assembler,
             liveness,
@@ -156,6 +159,14 @@ impl Link {
         self.sink.start_send_unpin(frame)
     }
 
+    /// The next frame from the server.
+    pub(crate) fn poll_next(
+        &mut self,
+        task: &mut task::Context<'_>,
+    ) -> Poll<Option<Result<awc::ws::Frame, WsProtocolError>>> {
+        self.stream.poll_next_unpin(task)
+    }
+
     pub(crate) fn poll_flush(
         &mut self,
         task: &mut task::Context<'_>,
@@ -164,9 +175,9 @@ impl Link {
     }
 
     /// Takes the link apart for its teardown: the reader's handle (to cancel it) and
-    /// the sink (to write a close frame on).
-    pub(crate) fn into_parts(self) -> (SpawnHandle, WsSink) {
-        (self.reader, self.sink)
+    /// both halves of the socket (for the closing handshake).
+    pub(crate) fn into_parts(self) -> (SpawnHandle, WsSink, WsStream) {
+        (self.reader, self.sink, self.stream)
     }
 }
 

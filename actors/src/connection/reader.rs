@@ -11,38 +11,25 @@ use std::time::Instant;
 use actix::{ActorFuture, Context};
 use awc::error::WsProtocolError;
 use awc::ws::Frame;
-use futures_util::stream::SplitStream;
-use futures_util::StreamExt as _;
 use tether::UnconfirmedWindow;
 
-use super::frame_limit::FrameLimit;
 use super::outbound::Outbound;
 use super::{link, ConnectionActor};
 use crate::{DisconnectReason, Incoming, Payload};
-
-pub(super) type WsStream = SplitStream<actix_codec::Framed<awc::BoxedSocket, FrameLimit>>;
 
 /// Frames handled in one poll before yielding, so a flooding server cannot starve the
 /// writer and the mailbox.
 const FRAMES_PER_POLL: usize = 64;
 
-/// The reader task of one link; owns the reading half of the socket.
+/// The reader task of one link; reads the link's socket while the link lives.
+#[derive(Debug)]
 pub(super) struct LinkReader {
     generation: u64,
-    stream: WsStream,
 }
 
 impl LinkReader {
-    pub(super) fn new(generation: u64, stream: WsStream) -> Self {
-        Self { generation, stream }
-    }
-}
-
-impl std::fmt::Debug for LinkReader {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LinkReader")
-            .field("generation", &self.generation)
-            .finish_non_exhaustive()
+    pub(super) fn new(generation: u64) -> Self {
+        Self { generation }
     }
 }
 
@@ -67,7 +54,7 @@ impl ActorFuture<ConnectionActor> for LinkReader {
                 return Poll::Pending;
             }
             link.liveness().reading_resumed(Instant::now());
-            match this.stream.poll_next_unpin(task) {
+            match link.poll_next(task) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(None) => {
                     act.fail(ctx, DisconnectReason::StreamEnded);
