@@ -103,7 +103,7 @@ pub use bytes::Bytes;
 pub use bytestring::ByteString;
 pub use connection::{ConnectionActor, ConnectionBuilder};
 pub use error::{BuildError, SendError};
-pub use event::{Incoming, StateChanged, Undelivered, UndeliveredReason};
+pub use event::{Incoming, IncomingBatch, StateChanged, Undelivered, UndeliveredReason};
 pub use id::ConnectionId;
 pub use payload::Payload;
 pub use policy::{DefaultRetryPolicy, RetryDecision, RetryPolicy};

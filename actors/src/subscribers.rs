@@ -3,7 +3,7 @@
 use actix::prelude::SendError;
 use actix::{Message, Recipient};
 
-use crate::{Incoming, StateChanged, Undelivered};
+use crate::{ConnectionId, Incoming, IncomingBatch, Payload, StateChanged, Undelivered};
 
 /// Recipients of a connection's events. Recipients whose actor has stopped are pruned
 /// on the next publish.
@@ -11,7 +11,36 @@ use crate::{Incoming, StateChanged, Undelivered};
 pub(crate) struct Subscribers {
     pub(crate) state: Vec<Recipient<StateChanged>>,
     pub(crate) incoming: Vec<Recipient<Incoming>>,
+    pub(crate) incoming_batch: Vec<Recipient<IncomingBatch>>,
     pub(crate) undelivered: Vec<Recipient<Undelivered>>,
+}
+
+/// What a full mailbox still has to receive of one group of incoming messages: handed
+/// over by a task that waits for room.
+#[derive(Debug)]
+pub(crate) enum HandOver {
+    /// The rest of the group, one message at a time, in order.
+    Messages(Recipient<Incoming>, Vec<Incoming>),
+    /// The whole group as one batch.
+    Batch(Recipient<IncomingBatch>, IncomingBatch),
+}
+
+impl HandOver {
+    /// Delivers, waiting for room; stops early if the subscriber is gone.
+    pub(crate) async fn run(self) {
+        match self {
+            Self::Messages(recipient, events) => {
+                for event in events {
+                    if recipient.send(event).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            Self::Batch(recipient, batch) => {
+                let _ = recipient.send(batch).await;
+            }
+        }
+    }
 }
 
 impl Subscribers {
@@ -19,26 +48,46 @@ impl Subscribers {
         publish(&mut self.state, event);
     }
 
-    /// Offers `event` to every message subscriber without waiting; returns the
-    /// subscribers whose mailbox was full, with their copy, for a hand-over that waits.
-    pub(crate) fn publish_incoming(
-        &mut self,
-        event: Incoming,
-    ) -> Vec<(Recipient<Incoming>, Incoming)> {
+    /// Offers a group of incoming messages (one read's worth) to every message
+    /// subscriber without waiting: one by one to `incoming`, as one batch to
+    /// `incoming_batch`. Returns what full mailboxes still have to receive.
+    pub(crate) fn offer(&mut self, connection: ConnectionId, group: Vec<Payload>) -> Vec<HandOver> {
         self.incoming.retain(Recipient::connected);
-        let mut full = Vec::new();
+        self.incoming_batch.retain(Recipient::connected);
+        let mut waiting = Vec::new();
         for recipient in &self.incoming {
-            if let Err(SendError::Full(event)) = recipient.try_send(event.clone()) {
-                full.push((recipient.clone(), event));
+            let mut rest = group.iter();
+            while let Some(payload) = rest.next() {
+                let event = Incoming {
+                    connection,
+                    payload: payload.clone(),
+                };
+                if let Err(SendError::Full(event)) = recipient.try_send(event) {
+                    let mut events = vec![event];
+                    events.extend(rest.map(|payload| Incoming {
+                        connection,
+                        payload: payload.clone(),
+                    }));
+                    waiting.push(HandOver::Messages(recipient.clone(), events));
+                    break;
+                }
             }
         }
-        full
-    }
-
-    /// The live message subscribers.
-    pub(crate) fn incoming_recipients(&mut self) -> Vec<Recipient<Incoming>> {
-        self.incoming.retain(Recipient::connected);
-        self.incoming.clone()
+        if let Some((last, others)) = self.incoming_batch.split_last() {
+            let batch = |messages| IncomingBatch {
+                connection,
+                messages,
+            };
+            for recipient in others {
+                if let Err(SendError::Full(event)) = recipient.try_send(batch(group.clone())) {
+                    waiting.push(HandOver::Batch(recipient.clone(), event));
+                }
+            }
+            if let Err(SendError::Full(event)) = last.try_send(batch(group)) {
+                waiting.push(HandOver::Batch(last.clone(), event));
+            }
+        }
+        waiting
     }
 
     /// Publishes and says whether anybody was there to receive it.

@@ -17,8 +17,8 @@ use super::ConnectionActor;
 use crate::subscribers::Subscribers;
 use crate::target::Target;
 use crate::{
-    BuildError, ConnectionId, Counters, DefaultRetryPolicy, Incoming, RetryPolicy, StateChanged,
-    Undelivered,
+    BuildError, ConnectionId, Counters, DefaultRetryPolicy, Incoming, IncomingBatch, RetryPolicy,
+    StateChanged, Undelivered,
 };
 
 /// Configures a [`ConnectionActor`]. Obtained from [`ConnectionActor::builder`].
@@ -144,6 +144,15 @@ impl ConnectionBuilder {
         self
     }
 
+    /// Publish incoming messages to this recipient in batches: one [`IncomingBatch`] of
+    /// every message decoded from one read of the socket. Fewer mailbox envelopes than
+    /// [`on_message`](Self::on_message) for small messages, with the same order and
+    /// back-pressure.
+    pub fn on_message_batch(mut self, recipient: Recipient<IncomingBatch>) -> Self {
+        self.subscribers.incoming_batch.push(recipient);
+        self
+    }
+
     /// Hand buffered messages that will never be sent to this recipient.
     pub fn on_undelivered(mut self, recipient: Recipient<Undelivered>) -> Self {
         self.subscribers.undelivered.push(recipient);
@@ -200,7 +209,8 @@ impl ConnectionBuilder {
             id,
             machine: StateMachine::from_config(&config),
             outbox: Outbox::from_config(&config),
-            inbox: Inbox::new(config.read_ahead_bytes()),
+            inbox: Inbox::new(id, config.read_ahead_bytes()),
+            orphans: Default::default(),
             backoff,
             attempts: Attempts::default(),
             dialer,

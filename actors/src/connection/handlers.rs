@@ -6,13 +6,13 @@ use actix::{AsyncContext, Context, Handler, MessageResult, ResponseFuture};
 use tether::ConnectionState;
 use tokio::sync::oneshot;
 
-use super::outbound::Outbound;
+use super::outbound::{Outbound, Reply};
 use super::ConnectionActor;
 use crate::message::{
-    self, Close, Delivery, GetStatus, ReplySlot, SendReply, SubscribeIncoming, SubscribeState,
-    SubscribeUndelivered,
+    self, BatchReply, BatchSlot, Close, Delivery, GetStatus, ReplySlot, SendBatch, SendReply,
+    SubscribeIncoming, SubscribeIncomingBatch, SubscribeState, SubscribeUndelivered,
 };
-use crate::{DisconnectReason, SendError, Status};
+use crate::{DisconnectReason, Payload, SendError, Status};
 
 impl Handler<message::Send> for ConnectionActor {
     type Result = SendReply;
@@ -20,23 +20,77 @@ impl Handler<message::Send> for ConnectionActor {
     fn handle(&mut self, send: message::Send, _ctx: &mut Context<Self>) -> SendReply {
         let wants_confirmation = send.wants_confirmation();
         let payload = send.into_payload();
-        match self.machine.state() {
-            ConnectionState::Failed => return SendReply::now(Err(SendError::Failed(payload))),
-            ConnectionState::Closed => return SendReply::now(Err(SendError::Closed(payload))),
-            _ if self.closing.is_some() => return SendReply::now(Err(SendError::Closed(payload))),
-            _ => {}
+        if let Some(refusal) = self.refusal() {
+            return SendReply::now(Err(refusal(payload)));
         }
         let connected = self.link.is_some();
-        let (item, reply) = if connected || wants_confirmation {
-            let slot = ReplySlot::default();
-            let item = Outbound::awaiting(payload, slot.clone(), wants_confirmation);
-            (item.buffered_if(!connected), SendReply::later(slot))
-        } else {
-            (
-                Outbound::buffered(payload),
-                SendReply::now(Ok(Delivery::Buffered)),
-            )
-        };
+        if !(connected || wants_confirmation) {
+            // Nobody needs to wait: the answer is known now.
+            return SendReply::now(
+                self.admit(Outbound::buffered(payload))
+                    .map(|()| Delivery::Buffered),
+            );
+        }
+        let slot = ReplySlot::default();
+        let item = Outbound::awaiting(payload, Reply::One(slot.clone()), wants_confirmation)
+            .buffered_if(!connected);
+        match self.admit(item) {
+            Ok(()) => SendReply::later(slot),
+            Err(refused) => SendReply::now(Err(refused)),
+        }
+    }
+}
+
+impl Handler<SendBatch> for ConnectionActor {
+    type Result = BatchReply;
+
+    fn handle(&mut self, batch: SendBatch, _ctx: &mut Context<Self>) -> BatchReply {
+        let wants_confirmation = batch.wants_confirmation();
+        let payloads = batch.into_payloads();
+        let slot = BatchSlot::new(payloads.len(), self.orphans.clone());
+        let refusal = self.refusal();
+        let connected = self.link.is_some();
+        for (index, payload) in payloads.into_iter().enumerate() {
+            if let Some(refusal) = refusal {
+                slot.answer(index, Err(refusal(payload)));
+                continue;
+            }
+            let answered_now = !(connected || wants_confirmation);
+            let item = if answered_now {
+                Outbound::buffered(payload)
+            } else {
+                Outbound::awaiting(
+                    payload,
+                    Reply::Batch(slot.clone(), index),
+                    wants_confirmation,
+                )
+                .buffered_if(!connected)
+            };
+            match self.admit(item) {
+                Ok(()) if answered_now => slot.answer(index, Ok(Delivery::Buffered)),
+                Ok(()) => {}
+                Err(refused) => slot.answer(index, Err(refused)),
+            }
+        }
+        self.settle_orphans();
+        BatchReply::new(slot)
+    }
+}
+
+impl ConnectionActor {
+    /// How a `Send` is refused in this state, if it is: closed, closing or failed.
+    fn refusal(&self) -> Option<fn(Payload) -> SendError> {
+        match self.machine.state() {
+            ConnectionState::Failed => Some(SendError::Failed),
+            ConnectionState::Closed => Some(SendError::Closed),
+            _ if self.closing.is_some() => Some(SendError::Closed),
+            _ => None,
+        }
+    }
+
+    /// Takes a message into the outbox and wakes the writer; a full buffer refuses it,
+    /// handing it back.
+    fn admit(&mut self, item: Outbound) -> Result<(), SendError> {
         match self.outbox.accept(item) {
             Ok(evicted) => {
                 match self.link.as_mut() {
@@ -44,13 +98,13 @@ impl Handler<message::Send> for ConnectionActor {
                     None => self.counters.buffered += 1,
                 }
                 self.settle_evicted(evicted);
-                reply
+                Ok(())
             }
             Err(full) => {
                 self.counters.rejected += 1;
                 let reason = full.reason();
                 let message = full.into_inner().into_payload();
-                SendReply::now(Err(SendError::BufferFull { message, reason }))
+                Err(SendError::BufferFull { message, reason })
             }
         }
     }
@@ -122,6 +176,18 @@ impl Handler<SubscribeIncoming> for ConnectionActor {
         _ctx: &mut Context<Self>,
     ) {
         self.subscribers.incoming.push(recipient);
+    }
+}
+
+impl Handler<SubscribeIncomingBatch> for ConnectionActor {
+    type Result = ();
+
+    fn handle(
+        &mut self,
+        SubscribeIncomingBatch(recipient): SubscribeIncomingBatch,
+        _ctx: &mut Context<Self>,
+    ) {
+        self.subscribers.incoming_batch.push(recipient);
     }
 }
 

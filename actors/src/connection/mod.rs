@@ -46,6 +46,7 @@ use self::lifecycle::{Attempts, CloseWaiters};
 use self::link::Link;
 use self::outbound::Outbound;
 use self::watch::AddressWatch;
+use crate::message::Orphans;
 use crate::subscribers::Subscribers;
 use crate::{ConnectionId, Counters, RetryPolicy};
 
@@ -66,6 +67,8 @@ pub struct ConnectionActor {
     outbox: Outbox<Outbound>,
     /// Incoming messages on their way to slow subscribers.
     inbox: Inbox,
+    /// Errors of batch messages whose sender stopped waiting, to report as undelivered.
+    orphans: Orphans,
     subscribers: Subscribers,
     counters: Counters,
     /// The live connection, while Connected.

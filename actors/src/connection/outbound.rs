@@ -4,8 +4,30 @@ use std::mem;
 
 use tether::BufferItem;
 
-use crate::message::{Delivery, ReplySlot};
+use crate::message::{BatchSlot, Delivery, ReplySlot};
 use crate::{Payload, SendError};
+
+/// Where the answer to a message goes: its own `Send`'s reply, or its batch's.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    One(ReplySlot),
+    /// The message at this place of a `SendBatch`.
+    Batch(BatchSlot, usize),
+}
+
+impl Reply {
+    /// Delivers the answer; an error nobody can receive comes back (a batch hands its
+    /// own to the actor's orphans instead).
+    fn answer(self, outcome: Result<Delivery, SendError>) -> Option<SendError> {
+        match self {
+            Self::One(slot) => slot.answer(outcome),
+            Self::Batch(slot, index) => {
+                slot.answer(index, outcome);
+                None
+            }
+        }
+    }
+}
 
 /// A message in the outbound buffer, with the reply its sender still waits for (if any).
 ///
@@ -15,7 +37,7 @@ use crate::{Payload, SendError};
 #[derive(Debug)]
 pub(crate) struct Outbound {
     payload: Payload,
-    reply: Option<ReplySlot>,
+    reply: Option<Reply>,
     /// The sender waits for the server's confirmation, not just the write.
     wants_confirmation: bool,
     /// Buffered while the link was down: writing it counts as a flush.
@@ -25,7 +47,7 @@ pub(crate) struct Outbound {
 impl Outbound {
     /// A message whose sender waits for the outcome: the write, or with
     /// `wants_confirmation` the server's confirmation.
-    pub(crate) fn awaiting(payload: Payload, reply: ReplySlot, wants_confirmation: bool) -> Self {
+    pub(crate) fn awaiting(payload: Payload, reply: Reply, wants_confirmation: bool) -> Self {
         Self {
             payload,
             reply: Some(reply),
@@ -144,7 +166,7 @@ mod tests {
     fn a_sender_that_stopped_waiting_gets_its_message_reported_instead() {
         let (slot, rx) = waiting();
         drop(rx);
-        let item = Outbound::awaiting(Payload::from("orphan"), slot, true);
+        let item = Outbound::awaiting(Payload::from("orphan"), Reply::One(slot), true);
         assert_eq!(
             item.reject(SendError::Unconfirmed),
             Some(Payload::from("orphan"))
@@ -154,7 +176,11 @@ mod tests {
     #[test]
     fn dropping_an_awaited_message_hands_it_back() {
         let (tx, mut rx) = waiting();
-        drop(Outbound::awaiting(Payload::from("keep me"), tx, false));
+        drop(Outbound::awaiting(
+            Payload::from("keep me"),
+            Reply::One(tx),
+            false,
+        ));
         match rx.try_recv() {
             Ok(Err(SendError::Interrupted(payload))) => {
                 assert_eq!(payload.as_text(), Some("keep me"))
@@ -166,7 +192,7 @@ mod tests {
     #[test]
     fn reject_answers_the_sender_or_returns_the_payload() {
         let (tx, mut rx) = waiting();
-        let awaited = Outbound::awaiting(Payload::from("a"), tx, false);
+        let awaited = Outbound::awaiting(Payload::from("a"), Reply::One(tx), false);
         assert_eq!(awaited.reject(SendError::Closed), None);
         assert!(matches!(rx.try_recv(), Ok(Err(SendError::Closed(p))) if p.as_text() == Some("a")));
 
@@ -177,7 +203,7 @@ mod tests {
     #[test]
     fn release_as_buffered_answers_once_and_marks_the_message() {
         let (tx, mut rx) = waiting();
-        let mut item = Outbound::awaiting(Payload::from("c"), tx, false);
+        let mut item = Outbound::awaiting(Payload::from("c"), Reply::One(tx), false);
         assert!(item.release_as_buffered());
         assert!(item.was_buffered());
         assert!(!item.release_as_buffered(), "answered once");
@@ -187,7 +213,7 @@ mod tests {
     #[test]
     fn a_confirmation_waiter_is_answered_on_confirmation_only() {
         let (tx, mut rx) = waiting();
-        let mut item = Outbound::awaiting(Payload::from("d"), tx, true);
+        let mut item = Outbound::awaiting(Payload::from("d"), Reply::One(tx), true);
         item.written();
         assert!(!item.release_as_buffered());
         assert!(rx.try_recv().is_err(), "still waiting");

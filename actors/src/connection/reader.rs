@@ -15,7 +15,7 @@ use tether::UnconfirmedWindow;
 
 use super::outbound::Outbound;
 use super::{link, ConnectionActor};
-use crate::{DisconnectReason, Incoming, Payload};
+use crate::{DisconnectReason, Payload};
 
 /// Frames handled in one poll before yielding, so a flooding server cannot starve the
 /// writer and the mailbox.
@@ -43,9 +43,24 @@ impl ActorFuture<ConnectionActor> for LinkReader {
         task: &mut task::Context<'_>,
     ) -> Poll<()> {
         let this = self.get_mut();
+        let poll = act.read_some(this.generation, ctx, task);
+        // The messages of this read are offered together (one batch per read).
+        act.inbox.commit(&mut act.subscribers);
+        poll
+    }
+}
+
+impl ConnectionActor {
+    /// Reads and handles up to [`FRAMES_PER_POLL`] frames.
+    fn read_some(
+        &mut self,
+        generation: u64,
+        ctx: &mut Context<Self>,
+        task: &mut task::Context<'_>,
+    ) -> Poll<()> {
         for _ in 0..FRAMES_PER_POLL {
-            let room = act.inbox.has_room();
-            let Some(link) = link::current(&mut act.link, this.generation) else {
+            let room = self.inbox.has_room();
+            let Some(link) = link::current(&mut self.link, generation) else {
                 return Poll::Ready(());
             };
             if !room {
@@ -57,18 +72,16 @@ impl ActorFuture<ConnectionActor> for LinkReader {
             match link.poll_next(task) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(None) => {
-                    act.fail(ctx, DisconnectReason::StreamEnded);
+                    self.fail(ctx, DisconnectReason::StreamEnded);
                     return Poll::Ready(());
                 }
-                Poll::Ready(Some(frame)) => act.on_frame(frame, ctx),
+                Poll::Ready(Some(frame)) => self.on_frame(frame, ctx),
             }
         }
         task.waker().wake_by_ref();
         Poll::Pending
     }
-}
 
-impl ConnectionActor {
     fn on_frame(&mut self, frame: Result<Frame, WsProtocolError>, ctx: &mut Context<Self>) {
         let limit = self.config.max_message_size();
         let span = &self.span;
@@ -105,6 +118,7 @@ impl ConnectionActor {
                     for mut item in confirmed {
                         item.confirmed();
                     }
+                    self.settle_orphans();
                 }
                 Ok(None)
             }
@@ -132,11 +146,7 @@ impl ConnectionActor {
             Ok(Some(payload)) => {
                 self.counters.received += 1;
                 tracing::trace!(parent: &self.span, bytes = payload.len(), "message received");
-                let event = Incoming {
-                    connection: self.id,
-                    payload,
-                };
-                self.inbox.receive(event, &mut self.subscribers);
+                self.inbox.stage(payload, &mut self.subscribers);
             }
             Ok(None) => {}
             Err(reason) => self.fail(ctx, reason),

@@ -64,6 +64,7 @@ impl ConnectionActor {
             released += u64::from(item.release_as_buffered());
         });
         self.counters.buffered += released;
+        self.settle_orphans();
     }
 
     /// The connection ends: everything still held is handed back.
@@ -79,6 +80,7 @@ impl ConnectionActor {
         for item in all.buffered {
             self.reject(item, error, why);
         }
+        self.settle_orphans();
     }
 
     /// Messages evicted from the full buffer by newer ones (`DropOldest`).
@@ -86,6 +88,26 @@ impl ConnectionActor {
         for old in evicted {
             self.counters.evicted += 1;
             self.reject(old, SendError::Evicted, UndeliveredReason::Evicted);
+        }
+        self.settle_orphans();
+    }
+
+    /// Errors of batch messages whose caller stopped waiting: reported as undelivered.
+    pub(super) fn settle_orphans(&mut self) {
+        if self.orphans.borrow().is_empty() {
+            return;
+        }
+        let orphans: Vec<SendError> = self.orphans.borrow_mut().drain(..).collect();
+        for error in orphans {
+            let why = match &error {
+                SendError::BufferFull { .. } => UndeliveredReason::Refused,
+                SendError::Evicted(_) => UndeliveredReason::Evicted,
+                SendError::Closed(_) => UndeliveredReason::Closed,
+                SendError::Failed(_) => UndeliveredReason::Failed,
+                SendError::Unconfirmed(_) => UndeliveredReason::Unconfirmed,
+                SendError::Interrupted(_) => UndeliveredReason::Abandoned,
+            };
+            self.publish_undelivered(error.into_message(), why);
         }
     }
 

@@ -37,6 +37,7 @@ impl ActorFuture<ConnectionActor> for LinkWriter {
         task: &mut task::Context<'_>,
     ) -> Poll<()> {
         let step = act.write_ready(self.generation, task);
+        act.settle_orphans();
         if matches!(step, Step::Waiting | Step::Idle) {
             // Something may have entered the unconfirmed window.
             act.arm_confirm(ctx);

@@ -41,4 +41,7 @@ pub enum UndeliveredReason {
     /// Never written: the connection actor ended without `Close` (its last address was
     /// dropped, or its system stopped).
     Abandoned,
+    /// Refused because the buffer was full, in a `SendBatch` whose sender had stopped
+    /// waiting for the report.
+    Refused,
 }
