@@ -11,10 +11,10 @@ use awc::ws::{Codec, Frame, Message};
 use awc::BoxedSocket;
 use futures_util::stream::{FuturesUnordered, SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use tether_actix::message::{self, Delivery};
+use tether_actix::message::{self, Delivery, SendBatch};
 use tether_actix::{
-    ByteString, ConnectionActor, ConnectionState, Incoming, ResiliencyConfigBuilder, SendError,
-    StateChanged,
+    ByteString, ConnectionActor, ConnectionState, Incoming, IncomingBatch,
+    ResiliencyConfigBuilder, SendError, StateChanged,
 };
 use tokio::sync::Notify;
 
@@ -58,6 +58,20 @@ impl Handler<Incoming> for ProbeActor {
         let mut log = self.log.borrow_mut();
         log.received += 1;
         if log.received == log.wake_at {
+            log.reached_at = Some(Instant::now());
+            self.incoming.notify_one();
+        }
+    }
+}
+
+impl Handler<IncomingBatch> for ProbeActor {
+    type Result = ();
+
+    fn handle(&mut self, batch: IncomingBatch, _: &mut Context<Self>) {
+        let mut log = self.log.borrow_mut();
+        let before = log.received;
+        log.received += batch.messages.len() as u64;
+        if before < log.wake_at && log.received >= log.wake_at {
             log.reached_at = Some(Instant::now());
             self.incoming.notify_one();
         }
@@ -122,6 +136,20 @@ impl Probe {
         ConnectionActor::builder(url)
             .configure(configure)
             .on_message(self.addr.clone().recipient())
+            .on_state(self.addr.clone().recipient())
+            .start()
+            .expect("valid connection config")
+    }
+
+    /// Like [`connect`](Self::connect), with the probe subscribed to `IncomingBatch`.
+    pub(crate) fn connect_batched(
+        &self,
+        url: &str,
+        configure: impl FnOnce(ResiliencyConfigBuilder) -> ResiliencyConfigBuilder,
+    ) -> Addr<ConnectionActor> {
+        ConnectionActor::builder(url)
+            .configure(configure)
+            .on_message_batch(self.addr.clone().recipient())
             .on_state(self.addr.clone().recipient())
             .start()
             .expect("valid connection config")
@@ -243,6 +271,46 @@ pub(crate) async fn tether_send_many(
     tally
 }
 
+/// Sends `n` copies of `payload` in `SendBatch`es of `batch` messages, at most
+/// `in_flight` batches outstanding. Refused messages are sent again (and counted).
+pub(crate) async fn tether_send_batches(
+    addr: &Addr<ConnectionActor>,
+    payload: &ByteString,
+    n: u64,
+    batch: u64,
+    in_flight: usize,
+) -> SendTally {
+    let mut tally = SendTally::default();
+    let mut pending = FuturesUnordered::new();
+    let mut issued = 0;
+    let mut answered = 0;
+    while answered < n {
+        while issued < n && pending.len() < in_flight {
+            let size = (n - issued).min(batch);
+            let messages = (0..size).map(|_| payload.clone());
+            pending.push(addr.send(SendBatch::new(messages)));
+            issued += size;
+        }
+        let Some(reply) = pending.next().await else {
+            break;
+        };
+        let report = reply.expect("connection actor alive");
+        tally.sent += (report.sent + report.confirmed) as u64;
+        tally.buffered += report.buffered as u64;
+        answered += report.accepted() as u64;
+        for refused in report.refused {
+            match refused {
+                SendError::BufferFull { .. } => {
+                    tally.full += 1;
+                    issued -= 1;
+                }
+                other => panic!("tether batch send failed: {other}"),
+            }
+        }
+    }
+    tally
+}
+
 /// Sends `n` copies of `payload` with `do_send` (no reply, no mailbox bound), paced:
 /// every chunk of 64 ends with one awaited `send`, and at most two chunks are
 /// outstanding. Messages are handled in order, so once a chunk's last reply is in, the
@@ -352,6 +420,58 @@ impl RawConn {
                     Some(Ok(Frame::Text(_) | Frame::Binary(_))) => got += 1,
                     Some(Ok(_)) => {}
                     other => panic!("raw: link lost after {got} of {n} echoes: {other:?}"),
+                }
+            }
+            Instant::now()
+        };
+        let ((), last) = futures_util::future::join(write, read).await;
+        last
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// raw tokio-tungstenite
+
+/// One raw tokio-tungstenite connection: what a user might pick instead of awc.
+pub(crate) struct TungsteniteConn(
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+);
+
+impl std::fmt::Debug for TungsteniteConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TungsteniteConn").finish_non_exhaustive()
+    }
+}
+
+impl TungsteniteConn {
+    pub(crate) async fn connect(url: &str) -> Result<Self, String> {
+        let (stream, _response) = tokio_tungstenite::connect_async(url)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Self(stream))
+    }
+
+    /// Writes `n` copies of the text (fed, flushed at the end) while reading the echoes;
+    /// the instant the last echo arrived.
+    pub(crate) async fn pipelined(&mut self, text: &str, n: u64) -> Instant {
+        use tokio_tungstenite::tungstenite::Message as TMessage;
+        let (mut sink, mut stream) = (&mut self.0).split();
+        let text: tokio_tungstenite::tungstenite::Utf8Bytes = text.into();
+        let write = async {
+            for _ in 0..n {
+                sink.feed(TMessage::Text(text.clone()))
+                    .await
+                    .expect("tungstenite write");
+            }
+            sink.flush().await.expect("tungstenite flush");
+        };
+        let read = async {
+            let mut got = 0;
+            while got < n {
+                match stream.next().await {
+                    Some(Ok(TMessage::Text(_) | TMessage::Binary(_))) => got += 1,
+                    Some(Ok(_)) => {}
+                    other => panic!("tungstenite: link lost after {got} of {n}: {other:?}"),
                 }
             }
             Instant::now()
