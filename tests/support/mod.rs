@@ -10,6 +10,7 @@
 //! Every test crate root also needs a `//!` doc (workspace `missing_docs`).
 #![allow(dead_code)]
 
+mod ledger;
 mod proxy;
 mod raw;
 mod recorder;
@@ -27,6 +28,9 @@ pub(crate) use proxy::*;
 // Only the hostile-server tests use the scripted raw server.
 #[allow(unused_imports)]
 pub(crate) use raw::*;
+// Not every test binary looks at what the server recorded.
+#[allow(unused_imports)]
+pub(crate) use ledger::*;
 pub(crate) use server::*;
 
 /// How often [`wait_until`] re-checks its condition.
