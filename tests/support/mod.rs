@@ -10,6 +10,7 @@
 //! Every test crate root also needs a `//!` doc (workspace `missing_docs`).
 #![allow(dead_code)]
 
+mod accounting;
 mod ledger;
 mod proxy;
 mod raw;
@@ -28,6 +29,9 @@ pub(crate) use proxy::*;
 // Only the hostile-server tests use the scripted raw server.
 #[allow(unused_imports)]
 pub(crate) use raw::*;
+// Only the reliability tests run accounting rounds.
+#[allow(unused_imports)]
+pub(crate) use accounting::*;
 // Not every test binary looks at what the server recorded.
 #[allow(unused_imports)]
 pub(crate) use ledger::*;
