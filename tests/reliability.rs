@@ -204,13 +204,22 @@ async fn a_flooding_server_is_slowed_down_instead_of_filling_memory() {
     assert_eq!(firsts, (0..FLOOD).collect::<Vec<_>>());
 }
 
-/// Rounds run before the memory baseline is taken. The first rounds grow the heap to its
-/// working size (allocator arenas and caches, actix and tokio internals, the largest
-/// per-round records); after them a round allocates and frees the same amounts again.
+/// Rounds run before the memory baseline is taken. The first rounds grow RSS to its
+/// working size (allocator arenas and caches, actix and tokio internals, code paths
+/// first taken; 16.6 to 17.2 MiB measured); after them a round allocates and frees the
+/// same amounts again.
 const WARM_UP_ROUNDS: u64 = 4;
 
 /// How far RSS may grow from the end of the warm-up to the end of the soak.
-const RSS_ALLOWANCE: usize = 4 * 1024 * 1024;
+///
+/// Measured (debug build, 600 s, 157 rounds): 17.2 MiB after the warm-up, 17.5 MiB at
+/// the end, in steps of 0.1 MiB at rounds 19, 39 and 92: slowing, not steady. Under
+/// heaptrack the heap itself peaks at 1.3 MiB and falls back to a few hundred KiB
+/// between rounds; the rest of RSS is code and stacks. 2 MiB leaves room for that noise
+/// yet catches, in the 60 s version's dozen rounds after the warm-up, anything that keeps
+/// 35 bytes or more per message sent (keeping every message the server received costs
+/// about 97).
+const RSS_ALLOWANCE: usize = 2 * 1024 * 1024;
 
 /// Counts summed over the soak's rounds of one delivery mode.
 #[derive(Debug, Default)]
