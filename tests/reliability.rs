@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,59 +13,11 @@ use std::time::{Duration, Instant};
 use actix::{Actor, AsyncContext, Context, Handler, WrapFuture};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use support::{
-    connect, recorded, setup, wait_status, wait_until, ChaosSchedule, Events, Fault, FaultProxy,
-    Received, ServerMessage, TestServer,
+    account, connect, recorded, setup, wait_status, wait_until, Accounting, ChaosSchedule, Events,
+    Fault, FaultProxy, ServerMessage,
 };
-use tether_actix::message::{self, Close};
-use tether_actix::{
-    ConnectionActor, ConnectionState, DeliveryMode, Incoming, ResiliencyConfigBuilder, SendError,
-    UndeliveredReason,
-};
-
-/// Timings for a link that fails often: quick detection, quick retries.
-fn stormy(config: ResiliencyConfigBuilder, mode: DeliveryMode) -> ResiliencyConfigBuilder {
-    config
-        .delivery(mode)
-        .heartbeat_interval(Duration::from_millis(100))
-        .heartbeat_timeout(Duration::from_millis(200))
-        .confirm_interval(Duration::from_millis(10))
-        .base_backoff(Duration::from_millis(10))
-        .max_backoff(Duration::from_millis(100))
-        .jitter_percent(20)
-        .message_buffer_size(4096)
-        .connect_timeout(Duration::from_millis(500))
-}
-
-/// What one accounting run observed.
-#[derive(Debug, Default)]
-struct Accounting {
-    sent: usize,
-    outages: usize,
-    arrived: usize,
-    duplicates: usize,
-    lost: usize,
-    reported_undelivered: usize,
-    buffer_full_retries: usize,
-    reconnects: usize,
-}
-
-impl std::fmt::Display for Accounting {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "sent {}, outages {}, reconnects {}, arrived {}, lost {}, reported undelivered {}, \
-             duplicates {}, buffer-full retries {}",
-            self.sent,
-            self.outages,
-            self.reconnects,
-            self.arrived,
-            self.lost,
-            self.reported_undelivered,
-            self.duplicates,
-            self.buffer_full_retries
-        )
-    }
-}
+use tether_actix::message;
+use tether_actix::{ConnectionActor, ConnectionState, DeliveryMode, Incoming, SendError};
 
 /// The resident set size of this process, in bytes.
 fn rss() -> usize {
@@ -77,144 +28,6 @@ fn rss() -> usize {
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
         .expect("VmRSS line");
     kib * 1024
-}
-
-/// Sends `count` numbered messages at about `per_second`, awaiting each reply; a full
-/// buffer is waited out and the same message tried again, as a real producer would.
-async fn produce(
-    connection: &actix::Addr<ConnectionActor>,
-    first: usize,
-    count: usize,
-    per_second: usize,
-) -> usize {
-    const BATCH: usize = 10;
-    let mut ticker =
-        tokio::time::interval(Duration::from_secs_f64(BATCH as f64 / per_second as f64));
-    let mut full_retries = 0;
-    for start in (first..first + count).step_by(BATCH) {
-        ticker.tick().await;
-        for n in start..(start + BATCH).min(first + count) {
-            loop {
-                match connection
-                    .send(message::Send::text(n.to_string()))
-                    .await
-                    .expect("connection actor alive")
-                {
-                    Ok(_) => break,
-                    Err(SendError::BufferFull { .. }) => {
-                        full_retries += 1;
-                        tokio::time::sleep(Duration::from_millis(5)).await;
-                    }
-                    Err(other) => panic!("message {n} refused: {other}"),
-                }
-            }
-        }
-    }
-    full_retries
-}
-
-/// Streams `count` messages through a proxy that suffers `schedule`, then settles and
-/// checks that every message is accounted for under `mode`'s guarantee.
-async fn account(
-    server: &TestServer,
-    mode: DeliveryMode,
-    first: usize,
-    count: usize,
-    per_second: usize,
-    schedule: ChaosSchedule,
-) -> Accounting {
-    let proxy = FaultProxy::start(server.addr()).await;
-    let (connection, events) = connect(&proxy.url("/ws"), |config| stormy(config, mode));
-    assert!(events.wait_entered(ConnectionState::Connected, 1).await);
-    let received_before = server.received_count();
-
-    let outages = schedule.outages().len();
-    let (applied, full_retries) = tokio::join!(
-        schedule.run(&proxy),
-        produce(&connection, first, count, per_second)
-    );
-    assert_eq!(applied.len(), outages);
-    proxy.set_fault(Fault::PassThrough);
-
-    let (status, settled) = wait_status(&connection, |status| {
-        status.state == ConnectionState::Connected
-            && status.buffered == 0
-            && status.unconfirmed == 0
-    })
-    .await;
-    assert!(settled, "did not settle: {status:?}");
-    assert_eq!(
-        connection.send(Close).await.expect("alive"),
-        ConnectionState::Closed
-    );
-
-    let arrivals: Vec<usize> = server.received()[received_before..]
-        .iter()
-        .map(|received| match received {
-            Received::Text(text) => text.parse().expect("numbered"),
-            Received::Binary(_) => panic!("unexpected binary"),
-        })
-        .collect();
-    let mut copies: BTreeMap<usize, usize> = BTreeMap::new();
-    for n in &arrivals {
-        *copies.entry(*n).or_default() += 1;
-    }
-    let reported: BTreeSet<usize> = events
-        .undelivered()
-        .iter()
-        .map(|undelivered| {
-            assert_eq!(undelivered.reason, UndeliveredReason::Unconfirmed);
-            undelivered
-                .payload
-                .as_text()
-                .and_then(|t| t.parse().ok())
-                .expect("numbered")
-        })
-        .collect();
-    let lost = (first..first + count)
-        .filter(|n| !copies.contains_key(n))
-        .collect::<Vec<_>>();
-    for n in &lost {
-        assert!(
-            reported.contains(n),
-            "message {n} neither arrived nor was reported"
-        );
-    }
-    match mode {
-        DeliveryMode::AtLeastOnce => {
-            assert!(lost.is_empty(), "at-least-once lost {lost:?}");
-            assert!(reported.is_empty());
-            // First deliveries keep the send order.
-            let mut seen = BTreeSet::new();
-            let firsts: Vec<usize> = arrivals
-                .iter()
-                .copied()
-                .filter(|n| seen.insert(*n))
-                .collect();
-            assert!(
-                firsts.windows(2).all(|pair| pair[0] < pair[1]),
-                "first deliveries out of order"
-            );
-        }
-        _ => {
-            assert!(
-                copies.values().all(|&n| n == 1),
-                "at-most-once duplicated a message"
-            );
-        }
-    }
-    Accounting {
-        sent: count,
-        outages,
-        arrived: copies.len(),
-        duplicates: copies.values().map(|&n| n - 1).sum(),
-        lost: lost.len(),
-        reported_undelivered: reported.len(),
-        buffer_full_retries: full_retries,
-        reconnects: events
-            .times_entered(ConnectionState::Connected)
-            .saturating_sub(1),
-    }
 }
 
 fn storm(seed: u64) -> ChaosSchedule {
@@ -391,8 +204,99 @@ async fn a_flooding_server_is_slowed_down_instead_of_filling_memory() {
     assert_eq!(firsts, (0..FLOOD).collect::<Vec<_>>());
 }
 
+/// Rounds run before the memory baseline is taken. The first rounds grow RSS to its
+/// working size (allocator arenas and caches, actix and tokio internals, code paths
+/// first taken; 16.6 to 17.2 MiB measured); after them a round allocates and frees the
+/// same amounts again.
+const WARM_UP_ROUNDS: u64 = 4;
+
+/// How far RSS may grow from the end of the warm-up to the end of the soak.
+///
+/// Measured (debug build, two 600 s runs of 157 rounds): RSS grew 0.3 and 0.5 MiB after
+/// the warm-up (0.6 MiB at its highest), mostly in the next fifteen rounds, and then
+/// levelled off; 60 s runs grew 0.1 MiB. Under heaptrack the heap itself peaks at 1.3 MiB
+/// and falls back to a few hundred KiB between rounds; the rest of RSS is code and
+/// stacks. 2 MiB leaves room for that noise yet catches, in the 60 s version's dozen
+/// rounds after the warm-up, anything that keeps 35 bytes or more per message sent
+/// (keeping every message the server received costs about 97).
+const RSS_ALLOWANCE: usize = 2 * 1024 * 1024;
+
+/// Counts summed over the soak's rounds of one delivery mode.
+#[derive(Debug, Default)]
+struct Totals {
+    rounds: usize,
+    sent: usize,
+    outages: usize,
+    reconnects: usize,
+    lost: usize,
+    reported_undelivered: usize,
+    duplicates: usize,
+    strays: usize,
+}
+
+impl Totals {
+    fn add(&mut self, round: &Accounting) {
+        self.rounds += 1;
+        self.sent += round.sent;
+        self.outages += round.outages;
+        self.reconnects += round.reconnects;
+        self.lost += round.lost;
+        self.reported_undelivered += round.reported_undelivered;
+        self.duplicates += round.duplicates;
+        self.strays += round.strays;
+    }
+}
+
+impl std::fmt::Display for Totals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} rounds, sent {}, outages {}, reconnects {}, lost {}, reported undelivered {}, \
+             duplicates {}, strays {}",
+            self.rounds,
+            self.sent,
+            self.outages,
+            self.reconnects,
+            self.lost,
+            self.reported_undelivered,
+            self.duplicates,
+            self.strays
+        )
+    }
+}
+
+/// RSS at the points the soak reports, in bytes.
+#[derive(Debug, Default)]
+struct Memory {
+    first: usize,
+    warm: usize,
+    middle: usize,
+    last: usize,
+    peak: usize,
+}
+
+fn mib(bytes: usize) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+impl std::fmt::Display for Memory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "rss first {:.1} MiB, after warm-up {:.1} MiB, middle {:.1} MiB, last {:.1} MiB, \
+             peak {:.1} MiB",
+            mib(self.first),
+            mib(self.warm),
+            mib(self.middle),
+            mib(self.last),
+            mib(self.peak)
+        )
+    }
+}
+
 /// Chaos for `TETHER_SOAK_SECS` (default 600) seconds in rounds of the accounting test,
-/// alternating modes, then checks accounting held in every round and memory stayed flat.
+/// alternating modes: accounting must hold in every round, and once warmed up, memory
+/// must stay flat.
 #[actix_web::test]
 #[ignore = "long: run with `cargo test --test reliability -- --ignored soak`"]
 async fn soak() {
@@ -400,12 +304,14 @@ async fn soak() {
         .ok()
         .and_then(|value| value.parse().ok())
         .unwrap_or(600);
+    let length = Duration::from_secs(seconds);
     let server = setup().await;
     let started = Instant::now();
-    let mut baseline = None;
+    let (mut at_least_once, mut at_most_once) = (Totals::default(), Totals::default());
+    let mut memory = Memory::default();
     let mut round = 0_u64;
     let mut first = 0;
-    while started.elapsed() < Duration::from_secs(seconds) {
+    while started.elapsed() < length {
         let mode = if round % 2 == 0 {
             DeliveryMode::AtLeastOnce
         } else {
@@ -417,23 +323,46 @@ async fn soak() {
             Duration::from_millis(250),
             Duration::from_millis(120),
         );
+        // The round's records are dropped here; only its counts are kept.
         let report = account(&server, mode, first, 5_000, 2_500, schedule).await;
-        first += 5_000;
+        match mode {
+            DeliveryMode::AtLeastOnce => at_least_once.add(&report),
+            _ => at_most_once.add(&report),
+        }
+        first += report.sent;
         round += 1;
-        // The first round warms allocator caches; later rounds must not keep growing.
         let now = rss();
-        let base = *baseline.get_or_insert(now);
+        if round == 1 {
+            memory.first = now;
+        }
+        if round == WARM_UP_ROUNDS {
+            memory.warm = now;
+        }
+        if memory.middle == 0 && started.elapsed() >= length / 2 {
+            memory.middle = now;
+        }
+        memory.last = now;
+        memory.peak = memory.peak.max(now);
         println!(
-            "soak round {round} ({mode:?}) at {:?}: {report}, rss {} MiB (baseline {} MiB)",
-            started.elapsed(),
-            now / (1024 * 1024),
-            base / (1024 * 1024)
+            "soak round {round} ({mode:?}) at {:.1} s: {report}; server sessions open {}, \
+             rss {:.1} MiB",
+            started.elapsed().as_secs_f64(),
+            server.open_sessions(),
+            mib(now)
         );
     }
-    let growth = rss().saturating_sub(baseline.unwrap_or_default());
-    assert!(round >= 1);
+    println!("soak at-least-once: {at_least_once}");
+    println!("soak at-most-once: {at_most_once}");
+    println!("soak memory: {memory}");
     assert!(
-        growth < 64 * 1024 * 1024,
-        "memory grew {growth} bytes over the soak"
+        round > WARM_UP_ROUNDS,
+        "only {round} rounds: too short to check memory after a warm-up of {WARM_UP_ROUNDS}"
+    );
+    assert_eq!(at_least_once.lost, 0);
+    assert_eq!(at_most_once.duplicates, 0);
+    let growth = memory.last.saturating_sub(memory.warm);
+    assert!(
+        growth <= RSS_ALLOWANCE,
+        "rss grew {growth} bytes after the warm-up ({memory}); allowed {RSS_ALLOWANCE}"
     );
 }

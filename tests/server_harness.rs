@@ -105,6 +105,10 @@ async fn echo_round_trip_text_binary_ping_large_and_fragments() {
     assert_eq!(server.handshakes(), 1);
     assert_eq!(server.handshake_attempts(), 1);
     assert_eq!(server.open_sessions(), 1);
+    // Taking the records forgets them; the count goes on.
+    assert_eq!(server.take_received().len(), 4);
+    assert!(server.received().is_empty());
+    assert_eq!(server.received_count(), 4);
 
     drop(conn);
     assert!(wait_until(DEADLINE, || server.open_sessions() == 0).await);
@@ -193,6 +197,9 @@ async fn refuse_answers_with_status_and_retry_after() {
     let headers = server.request_headers();
     assert_eq!(headers.len(), 1);
     assert!(headers[0].contains(&("authorization".into(), "Bearer secret-token".into())));
+    assert_eq!(server.take_request_headers(), headers);
+    assert!(server.request_headers().is_empty());
+    assert_eq!(server.handshake_attempts(), 1);
 
     // The ws client does not expose the refusal's headers: check with plain HTTP.
     let http_url = format!("http://127.0.0.1:{}/ws", server.port());

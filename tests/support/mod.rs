@@ -10,6 +10,8 @@
 //! Every test crate root also needs a `//!` doc (workspace `missing_docs`).
 #![allow(dead_code)]
 
+mod accounting;
+mod ledger;
 mod proxy;
 mod raw;
 mod recorder;
@@ -27,6 +29,12 @@ pub(crate) use proxy::*;
 // Only the hostile-server tests use the scripted raw server.
 #[allow(unused_imports)]
 pub(crate) use raw::*;
+// Only the reliability tests run accounting rounds.
+#[allow(unused_imports)]
+pub(crate) use accounting::*;
+// Not every test binary looks at what the server recorded.
+#[allow(unused_imports)]
+pub(crate) use ledger::*;
 pub(crate) use server::*;
 
 /// How often [`wait_until`] re-checks its condition.

@@ -23,6 +23,7 @@ use actix_web::{
 use actix_web_actors::ws::{WebsocketContext, WsResponseBuilder};
 use bytes::Bytes;
 
+use super::ledger::{Headers, Ledger, Received};
 use super::wait_until;
 
 /// Largest frame the server accepts from a client (32 MiB), far above awc's 64 KiB default.
@@ -74,15 +75,6 @@ pub(crate) enum ServerMessage {
     FragmentedBinary(Vec<Vec<u8>>),
 }
 
-/// A data message received by the server, after joining continuation frames.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Received {
-    /// A text message.
-    Text(String),
-    /// A binary message.
-    Binary(Vec<u8>),
-}
-
 /// Everything the server, its handlers and its sessions share.
 #[derive(Debug)]
 struct State {
@@ -93,13 +85,9 @@ struct State {
     handle: Option<ServerHandle>,
     sessions: HashMap<u64, Addr<Session>>,
     next_session: u64,
-    received: Vec<Received>,
-    handshakes: usize,
-    attempts: usize,
-    pings: usize,
+    ledger: Ledger,
     /// The code of every close frame received (`None`: a close frame without one).
     closes: Vec<Option<u16>>,
-    headers: Vec<Vec<(String, String)>>,
 }
 
 type Shared = Arc<Mutex<State>>;
@@ -130,12 +118,8 @@ impl TestServer {
                 handle: None,
                 sessions: HashMap::new(),
                 next_session: 0,
-                received: Vec::new(),
-                handshakes: 0,
-                attempts: 0,
-                pings: 0,
+                ledger: Ledger::default(),
                 closes: Vec::new(),
-                headers: Vec::new(),
             })),
         };
         server.launch(0).expect("bind 127.0.0.1:0");
@@ -220,24 +204,31 @@ impl TestServer {
         self.broadcast(Command::Push(msg));
     }
 
-    /// Every data message any session received, in arrival order (Silent included).
+    /// Every data message any session received (Silent included), in arrival order,
+    /// except those already handed over by [`TestServer::take_received`].
     pub(crate) fn received(&self) -> Vec<Received> {
-        lock(&self.shared).received.clone()
+        lock(&self.shared).ledger.messages().to_vec()
     }
 
-    /// How many data messages have been received.
+    /// Hands over what [`TestServer::received`] would return and forgets it, so that a
+    /// long test keeps only what it has not checked yet. Counts are not reset.
+    pub(crate) fn take_received(&self) -> Vec<Received> {
+        lock(&self.shared).ledger.take_messages()
+    }
+
+    /// How many data messages have been received, taken ones included.
     pub(crate) fn received_count(&self) -> usize {
-        lock(&self.shared).received.len()
+        lock(&self.shared).ledger.message_count()
     }
 
     /// Accepted upgrades.
     pub(crate) fn handshakes(&self) -> usize {
-        lock(&self.shared).handshakes
+        lock(&self.shared).ledger.handshakes()
     }
 
     /// Every request to `/ws`, refused and hung ones included.
     pub(crate) fn handshake_attempts(&self) -> usize {
-        lock(&self.shared).attempts
+        lock(&self.shared).ledger.attempts()
     }
 
     /// Sessions currently alive.
@@ -247,7 +238,7 @@ impl TestServer {
 
     /// Ping frames received from clients (Silent included).
     pub(crate) fn pings_received(&self) -> usize {
-        lock(&self.shared).pings
+        lock(&self.shared).ledger.pings()
     }
 
     /// The code of every close frame received from clients, in order (Silent
@@ -257,9 +248,16 @@ impl TestServer {
     }
 
     /// The headers of every request to `/ws` (one entry per attempt, refused ones
-    /// included), names lower-case.
-    pub(crate) fn request_headers(&self) -> Vec<Vec<(String, String)>> {
-        lock(&self.shared).headers.clone()
+    /// included), names lower-case, except those already handed over by
+    /// [`TestServer::take_request_headers`].
+    pub(crate) fn request_headers(&self) -> Vec<Headers> {
+        lock(&self.shared).ledger.requests().to_vec()
+    }
+
+    /// Hands over what [`TestServer::request_headers`] would return and forgets it.
+    /// [`TestServer::handshake_attempts`] still counts them.
+    pub(crate) fn take_request_headers(&self) -> Vec<Headers> {
+        lock(&self.shared).ledger.take_requests()
     }
 
     /// Sends `cmd` to every open session.
@@ -329,8 +327,7 @@ async fn ws_endpoint(
         .collect();
     let (mode, generation) = {
         let mut state = lock(&shared);
-        state.attempts += 1;
-        state.headers.push(headers);
+        state.ledger.attempt(headers);
         (state.mode.clone(), state.generation)
     };
     match mode {
@@ -367,7 +364,7 @@ async fn ws_endpoint(
         .frame_size(MAX_FRAME_SIZE)
         .start_with_addr()?;
     let mut state = lock(&shared);
-    state.handshakes += 1;
+    state.ledger.handshake();
     state.sessions.insert(id, addr);
     Ok(response)
 }
@@ -405,7 +402,7 @@ struct Session {
 impl Session {
     /// Records a whole data message and, unless silent, echoes it.
     fn deliver(&self, msg: Received, silent: bool, ctx: &mut WebsocketContext<Self>) {
-        lock(&self.shared).received.push(msg.clone());
+        lock(&self.shared).ledger.message(msg.clone());
         if !silent {
             match msg {
                 Received::Text(text) => ctx.text(text),
@@ -457,7 +454,7 @@ impl StreamHandler<Result<Message, ProtocolError>> for Session {
             Message::Binary(data) => self.deliver(Received::Binary(data.to_vec()), silent, ctx),
             Message::Continuation(item) => self.continuation(item, silent, ctx),
             Message::Ping(data) => {
-                lock(&self.shared).pings += 1;
+                lock(&self.shared).ledger.ping();
                 if !silent {
                     ctx.pong(&data);
                 }
