@@ -115,6 +115,12 @@ impl ResiliencyConfigBuilder {
         self
     }
 
+    /// Sets [`ResiliencyConfig::max_retry_after`].
+    pub fn max_retry_after(mut self, value: Duration) -> Self {
+        self.config.max_retry_after = value;
+        self
+    }
+
     /// Sets [`ResiliencyConfig::delivery`].
     pub fn delivery(mut self, value: DeliveryMode) -> Self {
         self.config.delivery = value;
@@ -140,11 +146,12 @@ impl ResiliencyConfigBuilder {
     /// 1. `jitter_percent` is at most 100, else [`ConfigError::JitterOutOfRange`]:
     ///    jitter cannot remove more than the whole delay.
     /// 2. `heartbeat_interval`, `heartbeat_timeout`, `base_backoff`,
-    ///    `max_backoff`, `connect_timeout` and `confirm_interval` are non-zero, else
-    ///    [`ConfigError::ZeroDuration`] naming the first zero one: a zero
-    ///    interval would ping in a busy loop, a zero timeout would declare every
-    ///    link dead, a zero backoff would reconnect in a tight loop, a zero
-    ///    confirmation interval would ping after every message.
+    ///    `max_backoff`, `connect_timeout`, `confirm_interval` and `max_retry_after`
+    ///    are non-zero, else [`ConfigError::ZeroDuration`] naming the first zero
+    ///    one: a zero interval would ping in a busy loop, a zero timeout would
+    ///    declare every link dead, a zero backoff would reconnect in a tight loop, a
+    ///    zero confirmation interval would ping after every message, a zero
+    ///    `Retry-After` cap would ignore every server that asks to be left alone.
     ///    `stable_uptime` may be zero.
     /// 3. `message_buffer_size`, `message_buffer_bytes` (when `Some`),
     ///    `max_message_size` and `unconfirmed_window` are non-zero, else
@@ -170,6 +177,7 @@ impl ResiliencyConfigBuilder {
             ("max_backoff", c.max_backoff),
             ("connect_timeout", c.connect_timeout),
             ("confirm_interval", c.confirm_interval),
+            ("max_retry_after", c.max_retry_after),
         ];
         if let Some((field, _)) = durations.iter().find(|(_, d)| d.is_zero()) {
             return Err(ConfigError::ZeroDuration { field });

@@ -14,7 +14,7 @@ pub enum ConfigError {
     /// A duration that must be positive was zero.
     ///
     /// Applies to `heartbeat_interval`, `heartbeat_timeout`, `base_backoff`,
-    /// `max_backoff` and `connect_timeout` (not to `stable_uptime`, where zero
+    /// `max_backoff`, `connect_timeout`, `confirm_interval` and `max_retry_after` (not to `stable_uptime`, where zero
     /// means "reset on connect").
     #[error("{field} must be greater than zero")]
     ZeroDuration {
