@@ -193,6 +193,7 @@ impl ConnectionBuilder {
             self.customize,
             config.connect_timeout(),
             config.max_message_size(),
+            config.max_retry_after(),
             self.tls,
         );
         Ok(ConnectionActor {
