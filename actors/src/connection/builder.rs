@@ -133,19 +133,19 @@ impl ConnectionBuilder {
 
     /// Publish every state change to this recipient.
     pub fn on_state(mut self, recipient: Recipient<StateChanged>) -> Self {
-        self.subscribers.state.push(recipient);
+        self.subscribers.subscribe_state(recipient);
         self
     }
 
     /// Publish every incoming message to this recipient.
     pub fn on_message(mut self, recipient: Recipient<Incoming>) -> Self {
-        self.subscribers.incoming.push(recipient);
+        self.subscribers.subscribe_incoming(recipient);
         self
     }
 
     /// Hand buffered messages that will never be sent to this recipient.
     pub fn on_undelivered(mut self, recipient: Recipient<Undelivered>) -> Self {
-        self.subscribers.undelivered.push(recipient);
+        self.subscribers.subscribe_undelivered(recipient);
         self
     }
 

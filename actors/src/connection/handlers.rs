@@ -8,10 +8,7 @@ use tokio::sync::oneshot;
 
 use super::outbound::Outbound;
 use super::ConnectionActor;
-use crate::message::{
-    self, Close, Delivery, GetStatus, ReplySlot, SendReply, SubscribeIncoming, SubscribeState,
-    SubscribeUndelivered,
-};
+use crate::message::{self, Close, Delivery, GetStatus, ReplySlot, SendReply};
 use crate::{DisconnectReason, SendError, Status, UndeliveredReason};
 
 impl Handler<message::Send> for ConnectionActor {
@@ -102,37 +99,5 @@ impl Handler<GetStatus> for ConnectionActor {
             unconfirmed: self.window.len(),
             counters: self.counters,
         })
-    }
-}
-
-impl Handler<SubscribeState> for ConnectionActor {
-    type Result = ();
-
-    fn handle(&mut self, SubscribeState(recipient): SubscribeState, _ctx: &mut Context<Self>) {
-        self.subscribers.state.push(recipient);
-    }
-}
-
-impl Handler<SubscribeIncoming> for ConnectionActor {
-    type Result = ();
-
-    fn handle(
-        &mut self,
-        SubscribeIncoming(recipient): SubscribeIncoming,
-        _ctx: &mut Context<Self>,
-    ) {
-        self.subscribers.incoming.push(recipient);
-    }
-}
-
-impl Handler<SubscribeUndelivered> for ConnectionActor {
-    type Result = ();
-
-    fn handle(
-        &mut self,
-        SubscribeUndelivered(recipient): SubscribeUndelivered,
-        _ctx: &mut Context<Self>,
-    ) {
-        self.subscribers.undelivered.push(recipient);
     }
 }

@@ -23,6 +23,7 @@ mod link;
 mod outbound;
 mod reader;
 mod retry_after;
+mod subscriptions;
 mod writer;
 
 use std::fmt;

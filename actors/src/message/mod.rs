@@ -14,4 +14,7 @@ pub use close::Close;
 pub(crate) use reply::ReplySlot;
 pub use send::{Delivery, Send, SendReply};
 pub use status::GetStatus;
-pub use subscribe::{SubscribeIncoming, SubscribeState, SubscribeUndelivered};
+pub use subscribe::{
+    SubscribeIncoming, SubscribeState, SubscribeUndelivered, UnsubscribeIncoming, UnsubscribeState,
+    UnsubscribeUndelivered,
+};
