@@ -14,6 +14,7 @@ mod proxy;
 mod raw;
 mod recorder;
 mod server;
+mod verdict;
 
 use std::time::Duration;
 
@@ -28,6 +29,9 @@ pub(crate) use proxy::*;
 #[allow(unused_imports)]
 pub(crate) use raw::*;
 pub(crate) use server::*;
+// Only the hostile-server tests use the verdicts.
+#[allow(unused_imports)]
+pub(crate) use verdict::*;
 
 /// How often [`wait_until`] re-checks its condition.
 const POLL_EVERY: Duration = Duration::from_millis(5);
