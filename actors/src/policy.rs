@@ -51,10 +51,11 @@ pub trait RetryPolicy: fmt::Debug + 'static {
 /// | network errors, timeouts, stream ended, protocol errors, heartbeat timeout, write errors | retry |
 /// | reading paused too long for stalled message subscribers | retry |
 /// | handshake 5xx | retry |
-/// | handshake 429 | retry, no sooner than its `Retry-After` |
+/// | handshake 429 | retry, no sooner than its `Retry-After` (at most `max_retry_after`) |
 /// | handshake 4xx other than 429 (401, 403, 404, ...) | give up |
 /// | handshake 1xx/2xx/3xx (not a WebSocket endpoint; redirects are not followed) | give up |
 /// | handshake answered 101 but invalid | give up |
+/// | handshake request invalid (never sent) | give up |
 /// | server TLS certificate rejected (untrusted, wrong host, expired) | give up |
 /// | close code 1008 (policy violation) | give up |
 /// | any other close code, or none | retry |
@@ -73,6 +74,7 @@ impl RetryPolicy for DefaultRetryPolicy {
             }
             DisconnectReason::HandshakeRejected { .. }
             | DisconnectReason::HandshakeInvalid { .. }
+            | DisconnectReason::InvalidRequest { .. }
             | DisconnectReason::TlsCertificate { .. }
             | DisconnectReason::CloseRequested
             | DisconnectReason::Abandoned
@@ -150,6 +152,14 @@ mod tests {
         for code in [None, Some(1000), Some(1001), Some(1011), Some(4000)] {
             assert_eq!(decide(closed(code)), RetryDecision::Retry, "{code:?}");
         }
+    }
+
+    #[test]
+    fn an_invalid_request_is_final() {
+        let reason = DisconnectReason::InvalidRequest {
+            message: "a header value is invalid".into(),
+        };
+        assert_eq!(decide(reason), RetryDecision::GiveUp);
     }
 
     #[test]

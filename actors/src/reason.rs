@@ -31,12 +31,21 @@ pub enum DisconnectReason {
     HandshakeRejected {
         /// The HTTP status code.
         status: u16,
-        /// The server's `Retry-After`, when it sent one.
+        /// The server's `Retry-After`, when it sent one, at most
+        /// [`ResiliencyConfig::max_retry_after`](crate::ResiliencyConfig::max_retry_after).
         retry_after: Option<Duration>,
     },
     /// The server answered 101 but the handshake was not valid WebSocket.
     HandshakeInvalid {
         /// The error as text.
+        message: String,
+    },
+    /// The handshake request could not be built, so it was never sent: for example a
+    /// header value from [`on_request`](crate::ConnectionBuilder::on_request) holds a
+    /// newline. Final under the default policy: the same request would fail again.
+    InvalidRequest {
+        /// What is wrong, as text. Never contains a header value (it may be a
+        /// credential).
         message: String,
     },
     /// The server sent a close frame.
@@ -132,6 +141,9 @@ impl fmt::Display for DisconnectReason {
                 write!(f, "handshake rejected with HTTP {status}")
             }
             Self::HandshakeInvalid { message } => write!(f, "invalid handshake: {message}"),
+            Self::InvalidRequest { message } => {
+                write!(f, "invalid handshake request: {message}")
+            }
             Self::ClosedByServer { code, description } => {
                 write!(f, "closed by server")?;
                 if let Some(code) = code {

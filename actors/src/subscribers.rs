@@ -5,14 +5,14 @@ use actix::{Message, Recipient};
 
 use crate::{ConnectionId, Incoming, IncomingBatch, Payload, StateChanged, Undelivered};
 
-/// Recipients of a connection's events. Recipients whose actor has stopped are pruned
-/// on the next publish.
+/// Recipients of a connection's events, each at most once per kind. Recipients whose
+/// actor has stopped are pruned on the next publish.
 #[derive(Debug, Default)]
 pub(crate) struct Subscribers {
-    pub(crate) state: Vec<Recipient<StateChanged>>,
-    pub(crate) incoming: Vec<Recipient<Incoming>>,
-    pub(crate) incoming_batch: Vec<Recipient<IncomingBatch>>,
-    pub(crate) undelivered: Vec<Recipient<Undelivered>>,
+    state: Vec<Recipient<StateChanged>>,
+    incoming: Vec<Recipient<Incoming>>,
+    incoming_batch: Vec<Recipient<IncomingBatch>>,
+    undelivered: Vec<Recipient<Undelivered>>,
 }
 
 /// What a full mailbox still has to receive of one group of incoming messages: handed
@@ -44,6 +44,58 @@ impl HandOver {
 }
 
 impl Subscribers {
+    /// Adds a state subscriber; returns `false` when it already was one.
+    pub(crate) fn subscribe_state(&mut self, recipient: Recipient<StateChanged>) -> bool {
+        subscribe(&mut self.state, recipient)
+    }
+
+    /// Adds a message subscriber; returns `false` when it already was one.
+    pub(crate) fn subscribe_incoming(&mut self, recipient: Recipient<Incoming>) -> bool {
+        subscribe(&mut self.incoming, recipient)
+    }
+
+    /// Adds a batch message subscriber; returns `false` when it already was one.
+    pub(crate) fn subscribe_incoming_batch(&mut self, recipient: Recipient<IncomingBatch>) -> bool {
+        subscribe(&mut self.incoming_batch, recipient)
+    }
+
+    /// Adds an undelivered subscriber; returns `false` when it already was one.
+    pub(crate) fn subscribe_undelivered(&mut self, recipient: Recipient<Undelivered>) -> bool {
+        subscribe(&mut self.undelivered, recipient)
+    }
+
+    /// Removes a state subscriber; returns whether it was one.
+    pub(crate) fn unsubscribe_state(&mut self, recipient: &Recipient<StateChanged>) -> bool {
+        unsubscribe(&mut self.state, recipient)
+    }
+
+    /// Removes a message subscriber; returns whether it was one.
+    pub(crate) fn unsubscribe_incoming(&mut self, recipient: &Recipient<Incoming>) -> bool {
+        unsubscribe(&mut self.incoming, recipient)
+    }
+
+    /// Removes a batch message subscriber; returns whether it was one.
+    pub(crate) fn unsubscribe_incoming_batch(
+        &mut self,
+        recipient: &Recipient<IncomingBatch>,
+    ) -> bool {
+        unsubscribe(&mut self.incoming_batch, recipient)
+    }
+
+    /// The live message subscribers, one by one and in batches.
+    pub(crate) fn incoming_recipients(
+        &mut self,
+    ) -> (Vec<Recipient<Incoming>>, Vec<Recipient<IncomingBatch>>) {
+        self.incoming.retain(Recipient::connected);
+        self.incoming_batch.retain(Recipient::connected);
+        (self.incoming.clone(), self.incoming_batch.clone())
+    }
+
+    /// Removes an undelivered subscriber; returns whether it was one.
+    pub(crate) fn unsubscribe_undelivered(&mut self, recipient: &Recipient<Undelivered>) -> bool {
+        unsubscribe(&mut self.undelivered, recipient)
+    }
+
     pub(crate) fn publish_state(&mut self, event: StateChanged) {
         publish(&mut self.state, event);
     }
@@ -94,6 +146,31 @@ impl Subscribers {
     pub(crate) fn publish_undelivered(&mut self, event: Undelivered) -> bool {
         publish(&mut self.undelivered, event)
     }
+}
+
+/// Adds `recipient` unless it is there already (recipients are equal when they
+/// address the same actor's mailbox).
+fn subscribe<M>(recipients: &mut Vec<Recipient<M>>, recipient: Recipient<M>) -> bool
+where
+    M: Message + std::marker::Send,
+    M::Result: std::marker::Send,
+{
+    if recipients.contains(&recipient) {
+        return false;
+    }
+    recipients.push(recipient);
+    true
+}
+
+/// Removes `recipient`, wherever it is.
+fn unsubscribe<M>(recipients: &mut Vec<Recipient<M>>, recipient: &Recipient<M>) -> bool
+where
+    M: Message + std::marker::Send,
+    M::Result: std::marker::Send,
+{
+    let before = recipients.len();
+    recipients.retain(|subscribed| subscribed != recipient);
+    recipients.len() != before
 }
 
 /// Sends `event` to every live recipient, returning whether there was one.

@@ -115,6 +115,12 @@ impl ResiliencyConfigBuilder {
         self
     }
 
+    /// Sets [`ResiliencyConfig::max_retry_after`].
+    pub fn max_retry_after(mut self, value: Duration) -> Self {
+        self.config.max_retry_after = value;
+        self
+    }
+
     /// Sets [`ResiliencyConfig::delivery`].
     pub fn delivery(mut self, value: DeliveryMode) -> Self {
         self.config.delivery = value;
@@ -158,14 +164,15 @@ impl ResiliencyConfigBuilder {
     /// 1. `jitter_percent` is at most 100, else [`ConfigError::JitterOutOfRange`]:
     ///    jitter cannot remove more than the whole delay.
     /// 2. `heartbeat_interval`, `heartbeat_timeout`, `base_backoff`,
-    ///    `max_backoff`, `connect_timeout`, `confirm_interval`, `close_timeout` and
-    ///    `max_read_pause` are non-zero, else
+    ///    `max_backoff`, `connect_timeout`, `confirm_interval`, `close_timeout`,
+    ///    `max_read_pause` and `max_retry_after` are non-zero, else
     ///    [`ConfigError::ZeroDuration`] naming the first zero one: a zero
     ///    interval would ping in a busy loop, a zero timeout would declare every
     ///    link dead, a zero backoff would reconnect in a tight loop, a zero
     ///    confirmation interval would ping after every message, a zero close timeout
     ///    would hand everything back unwritten, a zero read pause would fail every
-    ///    link at the first slow subscriber.
+    ///    link at the first slow subscriber, a zero `Retry-After` cap would ignore
+    ///    every server that asks to be left alone.
     ///    `stable_uptime` may be zero.
     /// 3. `message_buffer_size`, `message_buffer_bytes` (when `Some`),
     ///    `max_message_size`, `unconfirmed_window` and `read_ahead_bytes` are non-zero,
@@ -194,6 +201,7 @@ impl ResiliencyConfigBuilder {
             ("confirm_interval", c.confirm_interval),
             ("close_timeout", c.close_timeout),
             ("max_read_pause", c.max_read_pause),
+            ("max_retry_after", c.max_retry_after),
         ];
         if let Some((field, _)) = durations.iter().find(|(_, d)| d.is_zero()) {
             return Err(ConfigError::ZeroDuration { field });

@@ -46,6 +46,9 @@ pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
 /// Default [`ResiliencyConfig::stable_uptime`]: 5 seconds.
 pub const DEFAULT_STABLE_UPTIME: Duration = Duration::from_secs(5);
 
+/// Default [`ResiliencyConfig::max_retry_after`]: 5 minutes.
+pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(5 * 60);
+
 /// Default [`ResiliencyConfig::delivery`]: [`DeliveryMode::AtMostOnce`].
 pub const DEFAULT_DELIVERY: DeliveryMode = DeliveryMode::AtMostOnce;
 /// Default [`ResiliencyConfig::confirm_interval`]: 50 milliseconds.
@@ -94,6 +97,7 @@ pub struct ResiliencyConfig {
     connect_timeout: Duration,
     max_message_size: usize,
     stable_uptime: Duration,
+    max_retry_after: Duration,
     delivery: DeliveryMode,
     confirm_interval: Duration,
     unconfirmed_window: usize,
@@ -184,6 +188,12 @@ impl ResiliencyConfig {
         self.stable_uptime
     }
 
+    /// The longest a server's `Retry-After` may delay the next attempt: a longer
+    /// value (a date far ahead, or `18446744073709551615` seconds) counts as this.
+    pub fn max_retry_after(&self) -> Duration {
+        self.max_retry_after
+    }
+
     /// What happens to messages written to a link that dies before the server
     /// confirmed them.
     pub fn delivery(&self) -> DeliveryMode {
@@ -245,6 +255,7 @@ impl Default for ResiliencyConfig {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             stable_uptime: DEFAULT_STABLE_UPTIME,
+            max_retry_after: DEFAULT_MAX_RETRY_AFTER,
             delivery: DEFAULT_DELIVERY,
             confirm_interval: DEFAULT_CONFIRM_INTERVAL,
             unconfirmed_window: DEFAULT_UNCONFIRMED_WINDOW,

@@ -23,6 +23,7 @@ fn defaults_of_tether_additions() {
     assert_eq!(c.connect_timeout(), Duration::from_secs(10));
     assert_eq!(c.max_message_size(), 16 * 1024 * 1024);
     assert_eq!(c.stable_uptime(), Duration::from_secs(5));
+    assert_eq!(c.max_retry_after(), Duration::from_secs(300));
 }
 
 #[test]
@@ -102,7 +103,7 @@ fn jitter_above_100_is_rejected() {
 #[test]
 fn each_zero_duration_is_rejected_by_name() {
     type Set = fn(ResiliencyConfigBuilder, Duration) -> ResiliencyConfigBuilder;
-    let cases: [(&str, Set); 5] = [
+    let cases: [(&str, Set); 7] = [
         (
             "heartbeat_interval",
             ResiliencyConfigBuilder::heartbeat_interval,
@@ -114,6 +115,11 @@ fn each_zero_duration_is_rejected_by_name() {
         ("base_backoff", ResiliencyConfigBuilder::base_backoff),
         ("max_backoff", ResiliencyConfigBuilder::max_backoff),
         ("connect_timeout", ResiliencyConfigBuilder::connect_timeout),
+        (
+            "confirm_interval",
+            ResiliencyConfigBuilder::confirm_interval,
+        ),
+        ("max_retry_after", ResiliencyConfigBuilder::max_retry_after),
     ];
     for (name, set) in cases {
         let result = set(ResiliencyConfig::builder(), Duration::ZERO).build();

@@ -16,6 +16,7 @@ mod proxy;
 mod raw;
 mod recorder;
 mod server;
+mod verdict;
 
 use std::time::Duration;
 
@@ -36,6 +37,9 @@ pub(crate) use accounting::*;
 #[allow(unused_imports)]
 pub(crate) use ledger::*;
 pub(crate) use server::*;
+// Only the hostile-server tests use the verdicts.
+#[allow(unused_imports)]
+pub(crate) use verdict::*;
 
 /// How often [`wait_until`] re-checks its condition.
 const POLL_EVERY: Duration = Duration::from_millis(5);

@@ -13,8 +13,8 @@ use futures_util::stream::{FuturesUnordered, SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tether_actix::message::{self, Delivery, SendBatch};
 use tether_actix::{
-    ByteString, ConnectionActor, ConnectionState, Incoming, IncomingBatch,
-    ResiliencyConfigBuilder, SendError, StateChanged,
+    ByteString, ConnectionActor, ConnectionState, Incoming, IncomingBatch, ResiliencyConfigBuilder,
+    SendError, StateChanged,
 };
 use tokio::sync::Notify;
 

@@ -116,14 +116,9 @@ pub(crate) async fn pipelined(sizes: &Sizes) -> Outcome {
                     Client::Batch => {
                         probe_batch.expect_total(probe_batch.received() + per_round);
                         let in_flight = (sizes.in_flight / BATCH as usize).max(2);
-                        let tally = tether_send_batches(
-                            &tether_batch,
-                            &text,
-                            per_round,
-                            BATCH,
-                            in_flight,
-                        )
-                        .await;
+                        let tally =
+                            tether_send_batches(&tether_batch, &text, per_round, BATCH, in_flight)
+                                .await;
                         full += tally.full;
                         probe_batch.reached().await
                     }
@@ -155,9 +150,7 @@ pub(crate) async fn pipelined(sizes: &Sizes) -> Outcome {
         let total = (per_round * ROUNDS) as f64;
         let rate = |t: (Duration, Duration)| total / t.0.as_secs_f64();
         let cpu_us = |t: (Duration, Duration)| t.1.as_secs_f64() * 1e6 / total;
-        let time = |client: Client| {
-            times[CLIENTS.iter().position(|c| *c == client).unwrap_or(0)]
-        };
+        let time = |client: Client| times[CLIENTS.iter().position(|c| *c == client).unwrap_or(0)];
         let raw_time = time(Client::Raw);
         let single = Row::new(
             format!(
@@ -169,7 +162,11 @@ pub(crate) async fn pipelined(sizes: &Sizes) -> Outcome {
             rate(time(Client::Single)),
             rate(raw_time),
         );
-        let (goal, bar) = if size <= 64 { ("≥ 0.4×", 0.4) } else { ("≥ 0.8×", 0.8) };
+        let (goal, bar) = if size <= 64 {
+            ("≥ 0.4×", 0.4)
+        } else {
+            ("≥ 0.8×", 0.8)
+        };
         let met = single.ratio >= bar;
         outcome.rows.push(single.goal(goal, met));
         for (client, what) in [
@@ -202,7 +199,10 @@ pub(crate) async fn pipelined(sizes: &Sizes) -> Outcome {
                 rate(raw_time),
             ));
         }
-        for (client, what) in [(Client::Single, "single Send"), (Client::BatchBoth, "batches")] {
+        for (client, what) in [
+            (Client::Single, "single Send"),
+            (Client::BatchBoth, "batches"),
+        ] {
             outcome.rows.push(Row::new(
                 format!("1. pipelined {label}, {what}: client-thread CPU per message"),
                 "µs",

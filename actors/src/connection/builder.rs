@@ -134,13 +134,13 @@ impl ConnectionBuilder {
 
     /// Publish every state change to this recipient.
     pub fn on_state(mut self, recipient: Recipient<StateChanged>) -> Self {
-        self.subscribers.state.push(recipient);
+        self.subscribers.subscribe_state(recipient);
         self
     }
 
     /// Publish every incoming message to this recipient.
     pub fn on_message(mut self, recipient: Recipient<Incoming>) -> Self {
-        self.subscribers.incoming.push(recipient);
+        self.subscribers.subscribe_incoming(recipient);
         self
     }
 
@@ -149,13 +149,13 @@ impl ConnectionBuilder {
     /// [`on_message`](Self::on_message) for small messages, with the same order and
     /// back-pressure.
     pub fn on_message_batch(mut self, recipient: Recipient<IncomingBatch>) -> Self {
-        self.subscribers.incoming_batch.push(recipient);
+        self.subscribers.subscribe_incoming_batch(recipient);
         self
     }
 
     /// Hand buffered messages that will never be sent to this recipient.
     pub fn on_undelivered(mut self, recipient: Recipient<Undelivered>) -> Self {
-        self.subscribers.undelivered.push(recipient);
+        self.subscribers.subscribe_undelivered(recipient);
         self
     }
 
@@ -203,6 +203,7 @@ impl ConnectionBuilder {
             self.customize,
             config.connect_timeout(),
             config.max_message_size(),
+            config.max_retry_after(),
             self.tls,
         );
         Ok(ConnectionActor {

@@ -4,11 +4,11 @@ use std::fmt;
 use std::rc::Rc;
 use std::time::Duration;
 
-use awc::error::{ConnectError, SendRequestError, WsClientError};
-use awc::http::header::{HeaderName, HeaderValue};
+use awc::error::{ConnectError, HttpError, SendRequestError, WsClientError};
+use awc::http::header::{HeaderName, HeaderValue, InvalidHeaderName, InvalidHeaderValue};
 use awc::ws::WebsocketsRequest;
 
-use super::retry_after::{take_retry_after, CaptureRetryAfter};
+use super::retry_after::{CaptureRetryAfter, RetryAfterSlot};
 use crate::target::Target;
 use crate::DisconnectReason;
 
@@ -37,6 +37,18 @@ fn certificate_rejected(error: &std::io::Error) -> bool {
 #[cfg(not(feature = "rustls"))]
 fn certificate_rejected(_error: &std::io::Error) -> bool {
     false
+}
+
+/// What is wrong with a request awc refused to build, in fixed words: the error's own
+/// text is not used, so that no header value (perhaps a credential) can leak into it.
+fn invalid_request(error: &HttpError) -> &'static str {
+    if error.is::<InvalidHeaderValue>() {
+        "a header value is invalid (it holds a control character such as a newline)"
+    } else if error.is::<InvalidHeaderName>() {
+        "a header name is invalid"
+    } else {
+        "the request could not be built"
+    }
 }
 
 /// A closure that adjusts the handshake request of every attempt.
@@ -102,6 +114,9 @@ pub(crate) struct Dialer {
     headers: Vec<(HeaderName, HeaderValue)>,
     customize: Option<Customize>,
     max_message_size: usize,
+    max_retry_after: Duration,
+    /// The current attempt's `Retry-After` slot.
+    retry_after: Option<RetryAfterSlot>,
 }
 
 impl Dialer {
@@ -111,6 +126,7 @@ impl Dialer {
         customize: Option<Customize>,
         connect_timeout: Duration,
         max_message_size: usize,
+        max_retry_after: Duration,
         tls: Option<TlsConfig>,
     ) -> Self {
         Self {
@@ -119,6 +135,8 @@ impl Dialer {
             headers,
             customize,
             max_message_size,
+            max_retry_after,
+            retry_after: None,
         }
     }
 
@@ -127,8 +145,9 @@ impl Dialer {
     }
 
     /// The handshake request for the next attempt: fixed headers first, then the
-    /// per-attempt closure (which may replace them, e.g. with a fresh token).
-    pub(crate) fn request(&self) -> WebsocketsRequest {
+    /// per-attempt closure (which may replace them, e.g. with a fresh token). Each
+    /// request gets a fresh `Retry-After` slot; the previous attempt's is dropped.
+    pub(crate) fn request(&mut self) -> WebsocketsRequest {
         let mut request = self
             .client
             .ws(self.target.as_str())
@@ -136,10 +155,14 @@ impl Dialer {
         for (name, value) in &self.headers {
             request = request.set_header(name.clone(), value.clone());
         }
-        match &self.customize {
+        let request = match &self.customize {
             Some(customize) => customize(request),
             None => request,
-        }
+        };
+        let slot = RetryAfterSlot::new();
+        let request = slot.mark(request);
+        self.retry_after = Some(slot);
+        request
     }
 
     /// Turns awc's error into the reason published and judged by the retry policy.
@@ -147,8 +170,21 @@ impl Dialer {
         match error {
             WsClientError::InvalidResponseStatus(status) => DisconnectReason::HandshakeRejected {
                 status: status.as_u16(),
-                retry_after: take_retry_after(),
+                retry_after: self
+                    .retry_after
+                    .as_ref()
+                    .and_then(|slot| slot.take(self.max_retry_after)),
             },
+            WsClientError::SendRequest(SendRequestError::Http(error)) => {
+                DisconnectReason::InvalidRequest {
+                    message: invalid_request(&error).to_owned(),
+                }
+            }
+            WsClientError::SendRequest(SendRequestError::Url(_)) => {
+                DisconnectReason::InvalidRequest {
+                    message: "the URL is invalid".to_owned(),
+                }
+            }
             WsClientError::SendRequest(SendRequestError::Timeout)
             | WsClientError::SendRequest(SendRequestError::Connect(ConnectError::Timeout)) => {
                 DisconnectReason::ConnectTimeout { after: timeout }
@@ -188,6 +224,7 @@ impl fmt::Debug for Dialer {
             )
             .field("customized", &self.customize.is_some())
             .field("max_message_size", &self.max_message_size)
+            .field("max_retry_after", &self.max_retry_after)
             .finish_non_exhaustive()
     }
 }

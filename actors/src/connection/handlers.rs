@@ -10,7 +10,6 @@ use super::outbound::{Outbound, Reply};
 use super::ConnectionActor;
 use crate::message::{
     self, BatchReply, BatchSlot, Close, Delivery, GetStatus, ReplySlot, SendBatch, SendReply,
-    SubscribeIncoming, SubscribeIncomingBatch, SubscribeState, SubscribeUndelivered,
 };
 use crate::{DisconnectReason, Payload, SendError, Status};
 
@@ -156,49 +155,5 @@ impl Handler<GetStatus> for ConnectionActor {
             unconfirmed: self.outbox.unconfirmed(),
             counters: self.counters,
         })
-    }
-}
-
-impl Handler<SubscribeState> for ConnectionActor {
-    type Result = ();
-
-    fn handle(&mut self, SubscribeState(recipient): SubscribeState, _ctx: &mut Context<Self>) {
-        self.subscribers.state.push(recipient);
-    }
-}
-
-impl Handler<SubscribeIncoming> for ConnectionActor {
-    type Result = ();
-
-    fn handle(
-        &mut self,
-        SubscribeIncoming(recipient): SubscribeIncoming,
-        _ctx: &mut Context<Self>,
-    ) {
-        self.subscribers.incoming.push(recipient);
-    }
-}
-
-impl Handler<SubscribeIncomingBatch> for ConnectionActor {
-    type Result = ();
-
-    fn handle(
-        &mut self,
-        SubscribeIncomingBatch(recipient): SubscribeIncomingBatch,
-        _ctx: &mut Context<Self>,
-    ) {
-        self.subscribers.incoming_batch.push(recipient);
-    }
-}
-
-impl Handler<SubscribeUndelivered> for ConnectionActor {
-    type Result = ();
-
-    fn handle(
-        &mut self,
-        SubscribeUndelivered(recipient): SubscribeUndelivered,
-        _ctx: &mut Context<Self>,
-    ) {
-        self.subscribers.undelivered.push(recipient);
     }
 }

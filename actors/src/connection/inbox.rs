@@ -156,7 +156,8 @@ impl Inbox {
         }
         let connection = self.connection;
         let mut hand_overs = Vec::new();
-        for recipient in subscribers.incoming.iter().filter(|r| r.connected()) {
+        let (incoming, batched) = subscribers.incoming_recipients();
+        for recipient in incoming {
             let events = groups
                 .iter()
                 .flatten()
@@ -167,7 +168,7 @@ impl Inbox {
                 .collect();
             hand_overs.push(vec![HandOver::Messages(recipient.clone(), events)]);
         }
-        for recipient in subscribers.incoming_batch.iter().filter(|r| r.connected()) {
+        for recipient in batched {
             let batches = groups
                 .iter()
                 .map(|messages| {

@@ -30,6 +30,7 @@ mod outbound;
 mod reader;
 mod retry_after;
 mod settle;
+mod subscriptions;
 mod watch;
 mod writer;
 

@@ -4,13 +4,15 @@
 //! `WsClientError::InvalidResponseStatus(status)` and drops the response headers. This
 //! client middleware sees the response head first and keeps the header's value.
 //!
-//! The value is kept per thread, because the awc client is shared by every connection
-//! of the thread. That is race-free: the middleware stores the value of each response
-//! just before awc checks that response's status, and the connection reads it when
-//! awc's error reaches it, within the same poll of the same task; nothing else runs on
-//! the thread in between.
+//! The awc client, and so this middleware, is shared by every connection of the thread,
+//! and awc offers no way to attach data to a WebSocket request. So each attempt gets
+//! its own [`RetryAfterSlot`], registered on this thread under a number that the
+//! request carries in a private header; the middleware takes the header off before the
+//! request is written, and stores the response's value in that attempt's slot. Which
+//! response belongs to which attempt thus never depends on how awc polls its futures.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -18,18 +20,70 @@ use std::time::{Duration, SystemTime};
 
 use actix_service::Service;
 use awc::error::SendRequestError;
-use awc::http::header::{HeaderValue, HttpDate, RETRY_AFTER};
+use awc::http::header::{HeaderName, HeaderValue, HttpDate, RETRY_AFTER};
 use awc::middleware::Transform;
+use awc::ws::WebsocketsRequest;
 use awc::{ConnectRequest, ConnectResponse};
 
+/// The header naming an attempt's slot. It never reaches the server.
+const SLOT_HEADER: HeaderName = HeaderName::from_static("x-tether-retry-after-slot");
+
+type Value = Rc<Cell<Option<Duration>>>;
+
 thread_local! {
-    /// The `Retry-After` of the latest handshake response on this thread.
-    static LATEST: Cell<Option<Duration>> = const { Cell::new(None) };
+    /// The slots of the attempts in flight on this thread, by number.
+    static SLOTS: RefCell<HashMap<u64, Value>> = RefCell::new(HashMap::new());
+    static NEXT_SLOT: Cell<u64> = const { Cell::new(0) };
 }
 
-/// The `Retry-After` of the handshake response whose error is being handled.
-pub(crate) fn take_retry_after() -> Option<Duration> {
-    LATEST.with(Cell::take)
+/// Where one handshake attempt's `Retry-After` lands. Unregistered when dropped, so the
+/// registry holds one entry per attempt in flight at most.
+#[derive(Debug)]
+pub(crate) struct RetryAfterSlot {
+    id: u64,
+    value: Value,
+}
+
+impl RetryAfterSlot {
+    /// A fresh slot, registered on this thread.
+    pub(crate) fn new() -> Self {
+        let id = NEXT_SLOT.with(|next| {
+            let id = next.get();
+            next.set(id.wrapping_add(1));
+            id
+        });
+        let value = Value::default();
+        SLOTS.with(|slots| slots.borrow_mut().insert(id, value.clone()));
+        Self { id, value }
+    }
+
+    /// Names this slot on `request`, so that the middleware finds it.
+    pub(crate) fn mark(&self, request: WebsocketsRequest) -> WebsocketsRequest {
+        request.set_header(SLOT_HEADER, HeaderValue::from(self.id))
+    }
+
+    /// The `Retry-After` of the response to this attempt, at most `cap`.
+    pub(crate) fn take(&self, cap: Duration) -> Option<Duration> {
+        self.value.take().map(|delay| delay.min(cap))
+    }
+}
+
+impl Drop for RetryAfterSlot {
+    fn drop(&mut self) {
+        // `try_with`: a slot may be dropped while the thread's locals are torn down.
+        let _ = SLOTS.try_with(|slots| slots.borrow_mut().remove(&self.id));
+    }
+}
+
+/// Takes the slot header off `request` and finds its slot.
+fn claim(request: &mut ConnectRequest) -> Option<Value> {
+    let headers = match request {
+        ConnectRequest::Tunnel(head, _) => &mut head.headers,
+        ConnectRequest::Client(..) => return None,
+    };
+    let value = headers.remove(SLOT_HEADER).next()?;
+    let id: u64 = value.to_str().ok()?.parse().ok()?;
+    SLOTS.with(|slots| slots.borrow().get(&id).cloned())
 }
 
 /// The awc middleware (a `Transform` over the connector service).
@@ -64,18 +118,21 @@ where
 
     actix_service::forward_ready!(service);
 
-    fn call(&self, request: ConnectRequest) -> Self::Future {
+    fn call(&self, mut request: ConnectRequest) -> Self::Future {
+        let slot = claim(&mut request);
         let service = Rc::clone(&self.service);
         Box::pin(async move {
             let response = service.call(request).await?;
-            let headers = match &response {
-                ConnectResponse::Tunnel(head, _) => &head.headers,
-                ConnectResponse::Client(response) => response.headers(),
-            };
-            let retry_after = headers
-                .get(RETRY_AFTER)
-                .and_then(|value| parse_retry_after(value, SystemTime::now()));
-            LATEST.with(|latest| latest.set(retry_after));
+            if let Some(slot) = slot {
+                let headers = match &response {
+                    ConnectResponse::Tunnel(head, _) => &head.headers,
+                    ConnectResponse::Client(response) => response.headers(),
+                };
+                let retry_after = headers
+                    .get(RETRY_AFTER)
+                    .and_then(|value| parse_retry_after(value, SystemTime::now()));
+                slot.set(retry_after);
+            }
             Ok(response)
         })
     }
@@ -95,6 +152,22 @@ pub(crate) fn parse_retry_after(value: &HeaderValue, now: SystemTime) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slot_is_capped_and_unregistered_when_dropped() {
+        let slot = RetryAfterSlot::new();
+        let id = slot.id;
+        let registered = SLOTS.with(|slots| slots.borrow().get(&id).cloned());
+        let registered = registered.expect("registered while alive");
+        registered.set(Some(Duration::from_secs(u64::MAX)));
+        let cap = Duration::from_secs(300);
+        assert_eq!(slot.take(cap), Some(cap));
+        assert_eq!(slot.take(cap), None, "taken once");
+        registered.set(Some(Duration::from_secs(2)));
+        assert_eq!(slot.take(cap), Some(Duration::from_secs(2)));
+        drop(slot);
+        assert!(SLOTS.with(|slots| !slots.borrow().contains_key(&id)));
+    }
 
     #[test]
     fn parses_delay_seconds() {

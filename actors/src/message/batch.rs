@@ -280,13 +280,13 @@ mod tests {
 
     #[test]
     fn refusals_nobody_can_receive_become_orphans() {
-        let (slot, orphans) = slot(3);
+        let (batch, orphans) = slot(3);
         let (tx, rx) = oneshot::channel();
-        slot.claim(Some(tx));
-        slot.answer(0, Err(SendError::Closed(Payload::from("a"))));
+        batch.claim(Some(tx));
+        batch.answer(0, Err(SendError::Closed(Payload::from("a"))));
         drop(rx);
-        slot.answer(1, Err(SendError::Closed(Payload::from("b"))));
-        slot.answer(2, Ok(Delivery::Sent));
+        batch.answer(1, Err(SendError::Closed(Payload::from("b"))));
+        batch.answer(2, Ok(Delivery::Sent));
         let lost: Vec<_> = orphans
             .borrow_mut()
             .drain(..)

@@ -19,4 +19,5 @@ pub use send::{Delivery, Send, SendReply};
 pub use status::GetStatus;
 pub use subscribe::{
     SubscribeIncoming, SubscribeIncomingBatch, SubscribeState, SubscribeUndelivered,
+    UnsubscribeIncoming, UnsubscribeIncomingBatch, UnsubscribeState, UnsubscribeUndelivered,
 };
