@@ -143,7 +143,7 @@ impl ConnectionActor {
             return;
         }
         if let Some(link) = self.link.take() {
-            let (_reader, mut sink, _stream) = link.into_parts();
+            let (_tasks, mut sink, _stream) = link.into_parts();
             link::close_now(&mut sink, 1001);
         }
         if !state.is_terminal() {
