@@ -89,8 +89,8 @@ impl Dialer {
     ) -> Result<Self, BuildError> {
         let (secure, host, port) = target.endpoint();
         let resolved = transport.resolve(secure, host, port)?;
-        let client = clients::shared(connect_timeout, &resolved, tls.clone(), || {
-            build_client(connect_timeout, resolved.clone(), tls.as_ref())
+        let client = clients::shared(connect_timeout, &resolved, tls, |tls| {
+            build_client(connect_timeout, resolved.clone(), tls)
         })?;
         Ok(Self {
             client,

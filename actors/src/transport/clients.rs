@@ -60,12 +60,13 @@ thread_local! {
     static CLIENTS: RefCell<Vec<(Key, Weak<SharedClient>)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The client for these settings: a live shared one, or a new one from `build`.
+/// The client for these settings: a live shared one, or a new one from `build`, which
+/// is given the TLS configuration.
 pub(crate) fn shared(
     connect_timeout: Duration,
     transport: &Transport,
     tls: Option<TlsConfig>,
-    build: impl FnOnce() -> Result<awc::Client, BuildError>,
+    build: impl FnOnce(Option<&TlsConfig>) -> Result<awc::Client, BuildError>,
 ) -> Result<Rc<SharedClient>, BuildError> {
     #[cfg(feature = "rustls")]
     let tls_key = tls
@@ -89,7 +90,7 @@ pub(crate) fn shared(
         }
         clients.retain(|(_, client)| client.strong_count() > 0);
         let shared = Rc::new(SharedClient {
-            client: build()?,
+            client: build(tls.as_ref())?,
             transport: transport.clone(),
             _tls: tls,
         });
@@ -115,13 +116,13 @@ mod tests {
     #[actix::test]
     async fn equal_settings_share_a_client_while_it_lives() {
         let transport = Transport::default();
-        let first = shared(timeout(1), &transport, None, || Ok(awc::Client::new())).unwrap();
-        let second = shared(timeout(1), &transport, None, || {
+        let first = shared(timeout(1), &transport, None, |_| Ok(awc::Client::new())).unwrap();
+        let second = shared(timeout(1), &transport, None, |_| {
             panic!("a live client with equal settings exists")
         })
         .unwrap();
         assert!(Rc::ptr_eq(&first, &second));
-        let other = shared(timeout(2), &transport, None, || Ok(awc::Client::new())).unwrap();
+        let other = shared(timeout(2), &transport, None, |_| Ok(awc::Client::new())).unwrap();
         assert!(!Rc::ptr_eq(&first, &other));
     }
 
@@ -129,8 +130,13 @@ mod tests {
     async fn ten_thousand_distinct_settings_leave_no_dead_clients() {
         let transport = Transport::default();
         for millis in 0..10_000 {
-            let client =
-                shared(timeout(millis), &transport, None, || Ok(awc::Client::new())).unwrap();
+            let client = shared(
+                timeout(millis),
+                &transport,
+                None,
+                |_| Ok(awc::Client::new()),
+            )
+            .unwrap();
             drop(client);
         }
         assert!(cached() <= 1, "{} clients cached", cached());
