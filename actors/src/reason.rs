@@ -83,15 +83,15 @@ pub enum DisconnectReason {
         /// The error as text (the proxy's scheme, host and port, never its credentials).
         message: String,
     },
-    /// The HTTP proxy refused to open a tunnel, with this status (407 is
+    /// The HTTP proxy refused to open a tunnel, with this status (401 and 407 are
     /// [`ProxyAuthRequired`](Self::ProxyAuthRequired)). 5xx (502, 503: the proxy could
     /// not reach the server) is retried; 4xx (403: forbidden by the proxy) is final.
     ProxyRejected {
         /// The HTTP status of the proxy's answer.
         status: u16,
     },
-    /// The HTTP proxy answered 407: it wants credentials, or refused the ones given.
-    /// Final under the default policy.
+    /// The HTTP proxy answered 407 (or 401, as some proxies do for wrong credentials):
+    /// it wants credentials, or refused the ones given. Final under the default policy.
     ProxyAuthRequired,
     /// The SOCKS5 proxy refused the username and password, or accepts no
     /// authentication method tether offers. Final under the default policy.

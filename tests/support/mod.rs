@@ -10,10 +10,12 @@
 //! Every test crate root also needs a `//!` doc (workspace `missing_docs`).
 #![allow(dead_code)]
 
+mod proxies;
 mod proxy;
 mod raw;
 mod recorder;
 mod server;
+mod tls;
 
 use std::time::Duration;
 
@@ -28,6 +30,11 @@ pub(crate) use proxy::*;
 #[allow(unused_imports)]
 pub(crate) use raw::*;
 pub(crate) use server::*;
+// Only the transport tests use real proxies and the TLS echo server.
+#[allow(unused_imports)]
+pub(crate) use proxies::*;
+#[allow(unused_imports)]
+pub(crate) use tls::*;
 
 /// How often [`wait_until`] re-checks its condition.
 const POLL_EVERY: Duration = Duration::from_millis(5);

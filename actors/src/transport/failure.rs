@@ -43,7 +43,8 @@ impl TransportFailure {
             Self::ProxyUnreachable { .. } => DisconnectReason::ProxyUnreachable {
                 message: self.to_string(),
             },
-            Self::ProxyStatus { status: 407 } => DisconnectReason::ProxyAuthRequired,
+            // 401 is not a proxy status, but tinyproxy answers wrong credentials with it.
+            Self::ProxyStatus { status: 401 | 407 } => DisconnectReason::ProxyAuthRequired,
             Self::ProxyStatus { status } => DisconnectReason::ProxyRejected { status: *status },
             Self::SocksAuth { message } => DisconnectReason::SocksAuthRefused {
                 message: message.clone(),

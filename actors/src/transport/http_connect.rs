@@ -36,16 +36,21 @@ pub(crate) async fn tunnel(
         .write_all(request.as_bytes())
         .await
         .map_err(|error| protocol(format!("writing CONNECT failed: {error}")))?;
-    let head = read_head(stream).await?;
-    match status_of(&head)? {
+    let (head, end) = read_head(stream).await?;
+    match status_of(&head[..end])? {
+        // The server speaks only after the client, so bytes after a successful answer
+        // mean a confused proxy. A refusal may have a body: it is not read.
+        200..=299 if end != head.len() => {
+            Err(protocol("the proxy sent data after its CONNECT answer"))
+        }
         200..=299 => Ok(()),
         status => Err(TransportFailure::ProxyStatus { status }.into_io()),
     }
 }
 
-/// Reads up to the blank line that ends the answer's head. Nothing may follow it: the
-/// server speaks only after the client, so extra bytes mean a confused proxy.
-async fn read_head(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
+/// Reads until the blank line that ends the answer's head; returns what was read and
+/// where the head ends.
+async fn read_head(stream: &mut TcpStream) -> io::Result<(Vec<u8>, usize)> {
     let mut head = Vec::with_capacity(256);
     let mut chunk = [0u8; 1024];
     loop {
@@ -60,10 +65,7 @@ async fn read_head(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
         }
         head.extend_from_slice(&chunk[..read]);
         if let Some(end) = find_end(&head) {
-            if end != head.len() {
-                return Err(protocol("the proxy sent data after its CONNECT answer"));
-            }
-            return Ok(head);
+            return Ok((head, end));
         }
         if head.len() > MAX_RESPONSE {
             return Err(protocol("the proxy's CONNECT answer is too long"));
