@@ -31,6 +31,20 @@ pub(crate) enum ProxyKind {
 }
 
 impl ProxyKind {
+    /// The program: found on `PATH`, or in `/usr/sbin` (where `danted` lives, which a
+    /// non-root `PATH` may lack).
+    fn program(self) -> PathBuf {
+        let sbin = Path::new("/usr/sbin").join(self.binary());
+        let on_path = std::env::var_os("PATH").is_some_and(|path| {
+            std::env::split_paths(&path).any(|dir| dir.join(self.binary()).is_file())
+        });
+        if !on_path && sbin.is_file() {
+            sbin
+        } else {
+            PathBuf::from(self.binary())
+        }
+    }
+
     fn binary(self) -> &'static str {
         match self {
             Self::Tinyproxy => "tinyproxy",
@@ -225,12 +239,12 @@ impl ProxyServer {
                     config.push_str(&format!("BasicAuth {user} {pass}\n"));
                 }
                 let path = write(&self.dir, "tinyproxy.conf", &config);
-                let mut command = Command::new(self.kind.binary());
+                let mut command = Command::new(self.kind.program());
                 command.arg("-d").arg("-c").arg(path);
                 command
             }
             ProxyKind::Microsocks => {
-                let mut command = Command::new(self.kind.binary());
+                let mut command = Command::new(self.kind.program());
                 command.args(["-i", "127.0.0.1", "-p", &port.to_string()]);
                 if let Some((user, pass)) = &self.credentials {
                     command.args(["-u", user, "-P", pass]);
@@ -247,7 +261,7 @@ impl ProxyServer {
                     self.dir.join("proxy.log").display()
                 );
                 let path = write(&self.dir, "danted.conf", &config);
-                let mut command = Command::new(self.kind.binary());
+                let mut command = Command::new(self.kind.program());
                 command
                     .arg("-f")
                     .arg(path)
