@@ -98,6 +98,7 @@ mod reason;
 mod status;
 mod subscribers;
 mod target;
+mod transport;
 
 pub use bytes::Bytes;
 pub use bytestring::ByteString;

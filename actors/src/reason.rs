@@ -98,6 +98,46 @@ pub enum DisconnectReason {
     /// stopped). Everything it held was handed back, and the server was sent close
     /// code 1001 (going away).
     Abandoned,
+    /// The proxy could not be reached: refused, unreachable, or its name did not resolve.
+    ProxyUnreachable {
+        /// The error as text (the proxy's scheme, host and port, never its credentials).
+        message: String,
+    },
+    /// The HTTP proxy refused to open a tunnel, with this status (401 and 407 are
+    /// [`ProxyAuthRequired`](Self::ProxyAuthRequired)). 5xx (502, 503: the proxy could
+    /// not reach the server) is retried; 4xx (403: forbidden by the proxy) is final.
+    ProxyRejected {
+        /// The HTTP status of the proxy's answer.
+        status: u16,
+    },
+    /// The HTTP proxy answered 407 (or 401, as some proxies do for wrong credentials):
+    /// it wants credentials, or refused the ones given. Final under the default policy.
+    ProxyAuthRequired,
+    /// The SOCKS5 proxy refused the username and password, or accepts no
+    /// authentication method tether offers. Final under the default policy.
+    SocksAuthRefused {
+        /// The error as text (never the credentials).
+        message: String,
+    },
+    /// The SOCKS5 proxy could not connect to the server (RFC 1928 reply `code`: 3
+    /// network unreachable, 4 host unreachable, 5 connection refused, ...).
+    SocksRefused {
+        /// The reply code.
+        code: u8,
+        /// Its meaning.
+        message: String,
+    },
+    /// The proxy did not speak its protocol, or hung up during the handshake.
+    ProxyProtocol {
+        /// The error as text.
+        message: String,
+    },
+    /// The server negotiated HTTP/2, which cannot carry a WebSocket upgrade. Final
+    /// under the default policy.
+    TunnelUnsupported {
+        /// The error as text.
+        message: String,
+    },
     /// The retry policy allowed another attempt, but `max_reconnect_attempts` were used up.
     AttemptsExhausted {
         /// Attempts made.
@@ -171,6 +211,26 @@ impl fmt::Display for DisconnectReason {
             ),
             Self::CloseRequested => write!(f, "close requested"),
             Self::Abandoned => write!(f, "the last address of the connection was dropped"),
+            Self::ProxyUnreachable { message } => write!(f, "{message}"),
+            Self::ProxyRejected { status } => {
+                write!(f, "proxy refused the tunnel with HTTP {status}")
+            }
+            Self::ProxyAuthRequired => {
+                write!(f, "proxy requires authentication (HTTP 407)")
+            }
+            Self::SocksAuthRefused { message } => {
+                write!(f, "SOCKS5 authentication refused: {message}")
+            }
+            Self::SocksRefused { code, message } => {
+                write!(
+                    f,
+                    "SOCKS5 proxy could not connect: {message} (reply {code})"
+                )
+            }
+            Self::ProxyProtocol { message } => write!(f, "{message}"),
+            Self::TunnelUnsupported { message } => {
+                write!(f, "server cannot upgrade: {message}")
+            }
             Self::AttemptsExhausted { attempts } => {
                 write!(f, "gave up after {attempts} reconnect attempts")
             }

@@ -12,10 +12,12 @@
 
 mod accounting;
 mod ledger;
+mod proxies;
 mod proxy;
 mod raw;
 mod recorder;
 mod server;
+mod tls;
 mod verdict;
 
 use std::time::Duration;
@@ -40,6 +42,11 @@ pub(crate) use server::*;
 // Only the hostile-server tests use the verdicts.
 #[allow(unused_imports)]
 pub(crate) use verdict::*;
+// Only the transport tests use real proxies and the TLS echo server.
+#[allow(unused_imports)]
+pub(crate) use proxies::*;
+#[allow(unused_imports)]
+pub(crate) use tls::*;
 
 /// How often [`wait_until`] re-checks its condition.
 const POLL_EVERY: Duration = Duration::from_millis(5);

@@ -1,6 +1,7 @@
 //! Building and starting a connection.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::rc::Rc;
 
 use actix::{Addr, Recipient, Supervisor};
@@ -16,6 +17,7 @@ use super::lifecycle::Attempts;
 use super::ConnectionActor;
 use crate::subscribers::Subscribers;
 use crate::target::Target;
+use crate::transport::{ProxyChoice, TransportConfig};
 use crate::{
     BuildError, ConnectionId, Counters, DefaultRetryPolicy, Incoming, IncomingBatch, RetryPolicy,
     StateChanged, Undelivered,
@@ -48,6 +50,7 @@ pub struct ConnectionBuilder {
     subscribers: Subscribers,
     mailbox_capacity: Option<usize>,
     tls: Option<TlsConfig>,
+    transport: TransportConfig,
 }
 
 impl ConnectionBuilder {
@@ -63,6 +66,7 @@ impl ConnectionBuilder {
             subscribers: Subscribers::default(),
             mailbox_capacity: None,
             tls: None,
+            transport: TransportConfig::default(),
         }
     }
 
@@ -178,6 +182,55 @@ impl ConnectionBuilder {
         self
     }
 
+    /// Connect through this proxy: `http://[user:password@]host[:port]` (an HTTP
+    /// `CONNECT` tunnel, with Basic credentials when given), `socks5://…` (the server's
+    /// name is resolved here) or `socks5h://…` (resolved by the proxy), optionally with
+    /// a username and password. Percent-encode reserved characters in credentials.
+    ///
+    /// `wss://` still runs TLS end to end: the certificate and SNI are the server's.
+    /// An invalid URL, or an `https://` proxy (not supported), is reported by `build`,
+    /// without the URL (it may hold a password). Credentials never appear in logs or
+    /// `Debug` output.
+    pub fn proxy(mut self, url: impl AsRef<str>) -> Self {
+        self.transport.proxy = ProxyChoice::Explicit(url.as_ref().into());
+        self
+    }
+
+    /// Connect directly, with no proxy (the default): undoes [`proxy`](Self::proxy) and
+    /// [`proxy_from_env`](Self::proxy_from_env).
+    pub fn no_proxy(mut self) -> Self {
+        self.transport.proxy = ProxyChoice::Direct;
+        self
+    }
+
+    /// Take the proxy from the environment, read when the connection is built:
+    /// `https_proxy` / `HTTPS_PROXY` for `wss://`, `http_proxy` / `HTTP_PROXY` for
+    /// `ws://`, else `all_proxy` / `ALL_PROXY`; no proxy for a host that `no_proxy` /
+    /// `NO_PROXY` lists (comma-separated: `*`, host names matching themselves and their
+    /// subdomains, IP addresses, CIDR blocks, each optionally with `:port`). A value
+    /// without a scheme is an HTTP proxy.
+    pub fn proxy_from_env(mut self) -> Self {
+        self.transport.proxy = ProxyChoice::FromEnv;
+        self
+    }
+
+    /// Set `TCP_NODELAY` on the socket (default: on). With it off, a small frame written
+    /// while an earlier one is unacknowledged can wait for Nagle's algorithm, up to a
+    /// delayed-ACK period (40 ms on Linux). Through a proxy it applies to the socket to
+    /// the proxy.
+    pub fn tcp_nodelay(mut self, nodelay: bool) -> Self {
+        self.transport.nodelay = nodelay;
+        self
+    }
+
+    /// Connect to this address instead of resolving the URL's host, which still names
+    /// the server in the `Host` header (with the URL's port) and for TLS (SNI and the
+    /// certificate check). Through a proxy, the proxy is asked for this address.
+    pub fn connect_to(mut self, addr: SocketAddr) -> Self {
+        self.transport.pin = Some(addr);
+        self
+    }
+
     /// Validate everything and build the actor, without starting it.
     pub fn build(self) -> Result<ConnectionActor, BuildError> {
         let target = Target::parse(&self.url)?;
@@ -205,7 +258,8 @@ impl ConnectionBuilder {
             config.max_message_size(),
             config.max_retry_after(),
             self.tls,
-        );
+            &self.transport,
+        )?;
         Ok(ConnectionActor {
             id,
             machine: StateMachine::from_config(&config),
@@ -242,6 +296,7 @@ impl fmt::Debug for ConnectionBuilder {
             .field("seed", &self.seed)
             .field("policy", &self.policy)
             .field("headers", &self.headers.len())
+            .field("transport", &self.transport)
             .finish_non_exhaustive()
     }
 }
