@@ -76,6 +76,7 @@ impl ConnectionActor {
             match link.poll_next(task) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(None) => {
+                    self.inbox.commit(&mut self.subscribers);
                     self.fail(ctx, DisconnectReason::StreamEnded);
                     return Poll::Ready(());
                 }
@@ -157,7 +158,11 @@ impl ConnectionActor {
                 self.inbox.stage(payload, &mut self.subscribers);
             }
             Ok(None) => {}
-            Err(reason) => self.fail(ctx, reason),
+            Err(reason) => {
+                // What arrived before the failure is offered before it is published.
+                self.inbox.commit(&mut self.subscribers);
+                self.fail(ctx, reason);
+            }
         }
     }
 
