@@ -97,6 +97,30 @@ pub enum DisconnectReason {
 }
 
 impl DisconnectReason {
+    /// The variant's name in snake case (`"heartbeat_timeout"`), without its details:
+    /// a bounded label for metrics and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::ConnectFailed { .. } => "connect_failed",
+            Self::TlsCertificate { .. } => "tls_certificate",
+            Self::ConnectTimeout { .. } => "connect_timeout",
+            Self::HandshakeRejected { .. } => "handshake_rejected",
+            Self::HandshakeInvalid { .. } => "handshake_invalid",
+            Self::ClosedByServer { .. } => "closed_by_server",
+            Self::StreamEnded => "stream_ended",
+            Self::ConnectionLost { .. } => "connection_lost",
+            Self::ProtocolError { .. } => "protocol_error",
+            Self::HeartbeatTimeout { .. } => "heartbeat_timeout",
+            Self::MessageTooLarge { .. } => "message_too_large",
+            Self::InvalidUtf8 => "invalid_utf8",
+            Self::WriteFailed { .. } => "write_failed",
+            Self::SubscriberStalled { .. } => "subscriber_stalled",
+            Self::CloseRequested => "close_requested",
+            Self::Abandoned => "abandoned",
+            Self::AttemptsExhausted { .. } => "attempts_exhausted",
+        }
+    }
+
     /// The close code tether sends to the server when it drops the link for this reason,
     /// or `None` when no close frame is sent (the link is dead or already closed).
     pub(crate) fn close_code(&self) -> Option<u16> {

@@ -55,7 +55,10 @@ impl ActorFuture<ConnectionActor> for LinkReader {
             }
             link.liveness().reading_resumed(Instant::now());
             match link.poll_next(task) {
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    act.sync_meter();
+                    return Poll::Pending;
+                }
                 Poll::Ready(None) => {
                     act.fail(ctx, DisconnectReason::StreamEnded);
                     return Poll::Ready(());
@@ -94,7 +97,8 @@ impl ConnectionActor {
                     .filter(|checkpoint| self.outbox.issued(*checkpoint));
                 // Only an answer to one of our pings proves the server answers them; an
                 // unsolicited Pong (allowed as a one-way heartbeat) is just a sign of life.
-                link.liveness().pong_received(now, answer.is_some());
+                let sample = link.liveness().pong_received(now, answer);
+                self.meter.round_trip(sample);
                 if let Some(checkpoint) = answer {
                     let confirmed = self.outbox.confirmed_up_to(checkpoint);
                     if !confirmed.is_empty() {
@@ -131,6 +135,7 @@ impl ConnectionActor {
         match outcome {
             Ok(Some(payload)) => {
                 self.counters.received += 1;
+                self.counters.bytes_received += payload.len() as u64;
                 tracing::trace!(parent: &self.span, bytes = payload.len(), "message received");
                 let event = Incoming {
                     connection: self.id,

@@ -64,6 +64,7 @@ impl ConnectionActor {
             released += u64::from(item.release_as_buffered());
         });
         self.counters.buffered += released;
+        self.sync_meter();
     }
 
     /// The connection ends: everything still held is handed back.
@@ -79,6 +80,7 @@ impl ConnectionActor {
         for item in all.buffered {
             self.reject(item, error, why);
         }
+        self.sync_meter();
     }
 
     /// Messages evicted from the full buffer by newer ones (`DropOldest`).
@@ -86,6 +88,10 @@ impl ConnectionActor {
         for old in evicted {
             self.counters.evicted += 1;
             self.reject(old, SendError::Evicted, UndeliveredReason::Evicted);
+        }
+        // Called on every accepted `Send`: while a link is up its writer records them.
+        if self.link.is_none() {
+            self.sync_meter();
         }
     }
 
@@ -102,6 +108,7 @@ impl ConnectionActor {
         let bytes = payload.len();
         let received = self.subscribers.publish_undelivered(Undelivered {
             connection: self.id,
+            name: self.name.clone(),
             payload,
             reason,
         });
