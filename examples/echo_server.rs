@@ -1,7 +1,9 @@
 //! A plain WebSocket echo server at `ws://127.0.0.1:PORT/ws`, for `echo_client`.
 //!
 //! Run: `cargo run --example echo_server [-- PORT]` (default: a free port). It prints
-//! its URL, then echoes every text and binary message and answers pings until Ctrl-C.
+//! its URL, then echoes every text and binary message and answers pings until Ctrl-C
+//! or SIGTERM, which drop every connection at once: a client sees its link end and
+//! reconnects when the server is back (see the README's Examples section).
 
 use actix::{Actor, ActorContext, StreamHandler};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
@@ -43,6 +45,10 @@ async fn main() -> std::io::Result<()> {
     };
     let server = HttpServer::new(|| App::new().route("/ws", web::get().to(upgrade)))
         .workers(1)
+        // actix-web's graceful shutdown waits for open connections, and a WebSocket stays
+        // open: without this, stopping the server would leave every client connected to a
+        // process that is going away, and no client would see a disconnect.
+        .shutdown_timeout(0)
         .bind(("127.0.0.1", port))?;
     println!("ws://{}/ws", server.addrs()[0]);
     server.run().await
