@@ -20,6 +20,8 @@
 mod clients;
 #[path = "compare/confirmation.rs"]
 mod confirmation;
+#[path = "compare/metrics_cost.rs"]
+mod metrics_cost;
 #[path = "compare/recovery.rs"]
 mod recovery;
 #[path = "compare/report.rs"]
@@ -138,7 +140,7 @@ fn compare_main() {
 
     let system = actix::System::new();
     system.block_on(async {
-        let scenarios: [(u32, &str); 8] = [
+        let scenarios: [(u32, &str); 9] = [
             (1, "pipelined throughput"),
             (2, "round trip"),
             (3, "flush"),
@@ -147,6 +149,7 @@ fn compare_main() {
             (6, "scale"),
             (7, "reconnect storm"),
             (8, "confirmation cost"),
+            (9, "metrics cost"),
         ];
         for (n, name) in scenarios {
             if !wanted(n) {
@@ -162,7 +165,8 @@ fn compare_main() {
                 5 => recovery::dead_link(&sizes).await,
                 6 => scale::scale(&sizes).await,
                 7 => storm::storm(&sizes).await,
-                _ => confirmation::confirmation(&sizes).await,
+                8 => confirmation::confirmation(&sizes).await,
+                _ => metrics_cost::metrics_cost(&sizes).await,
             };
             eprintln!("[{n}] {name}: {:.1} s", t.elapsed().as_secs_f64());
             for row in &outcome.rows {
