@@ -132,7 +132,7 @@ async fn scraped_counters_agree_with_the_bots_accounting_after_wild_chaos() {
     scraper.await.expect("the scraper ends");
     assert!(report.all_accounted() && report.all_closed(), "{report:?}");
 
-    let during = during.borrow();
+    let during = during.take();
     assert!(
         during.len() >= 10,
         "only {} scrapes answered during a 4 s run",

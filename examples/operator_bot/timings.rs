@@ -64,6 +64,8 @@ impl Timings {
 
     /// The demo's pace divided by about ten, for the tests: outages of a few hundred
     /// milliseconds, each detected within 75 ms.
+    // Only the tests (which compile this module in) run at this pace.
+    #[allow(dead_code)]
     pub(crate) fn quick() -> Self {
         Self {
             heartbeat_interval: Duration::from_millis(25),
