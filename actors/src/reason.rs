@@ -189,3 +189,63 @@ impl fmt::Display for DisconnectReason {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::time::Duration;
+
+    use super::DisconnectReason;
+
+    #[test]
+    fn kinds_are_distinct_snake_case_names_without_details() {
+        let text = || "secret detail 123".to_owned();
+        let all = [
+            DisconnectReason::ConnectFailed { message: text() },
+            DisconnectReason::TlsCertificate { message: text() },
+            DisconnectReason::ConnectTimeout {
+                after: Duration::from_secs(1),
+            },
+            DisconnectReason::HandshakeRejected {
+                status: 503,
+                retry_after: None,
+            },
+            DisconnectReason::HandshakeInvalid { message: text() },
+            DisconnectReason::ClosedByServer {
+                code: Some(1001),
+                description: Some(text()),
+            },
+            DisconnectReason::StreamEnded,
+            DisconnectReason::ConnectionLost { message: text() },
+            DisconnectReason::ProtocolError { message: text() },
+            DisconnectReason::HeartbeatTimeout {
+                timeout: Duration::from_secs(5),
+            },
+            DisconnectReason::MessageTooLarge { limit: 1 },
+            DisconnectReason::InvalidUtf8,
+            DisconnectReason::WriteFailed { message: text() },
+            DisconnectReason::SubscriberStalled {
+                paused_for: Duration::from_secs(30),
+            },
+            DisconnectReason::CloseRequested,
+            DisconnectReason::Abandoned,
+            DisconnectReason::AttemptsExhausted { attempts: 3 },
+        ];
+        let kinds: HashSet<_> = all.iter().map(DisconnectReason::kind).collect();
+        assert_eq!(kinds.len(), all.len());
+        for kind in kinds {
+            assert!(
+                kind.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{kind}"
+            );
+        }
+        assert_eq!(
+            DisconnectReason::HeartbeatTimeout {
+                timeout: Duration::from_secs(5)
+            }
+            .kind(),
+            "heartbeat_timeout"
+        );
+    }
+}
