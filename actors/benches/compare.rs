@@ -23,6 +23,8 @@
 mod clients;
 #[path = "compare/confirmation.rs"]
 mod confirmation;
+#[path = "compare/metrics_cost.rs"]
+mod metrics_cost;
 #[path = "compare/nagle.rs"]
 mod nagle;
 #[path = "compare/proxied.rs"]
@@ -149,7 +151,7 @@ fn compare_main() {
 
     let system = actix::System::new();
     system.block_on(async {
-        let scenarios: [(u32, &str); 10] = [
+        let scenarios: [(u32, &str); 11] = [
             (1, "pipelined throughput"),
             (2, "round trip"),
             (3, "flush"),
@@ -160,6 +162,7 @@ fn compare_main() {
             (8, "confirmation cost"),
             (9, "Nagle: two frames per round trip"),
             (10, "round trip through a CONNECT proxy"),
+            (11, "metrics cost"),
         ];
         for (n, name) in scenarios {
             if !wanted(n) {
@@ -177,7 +180,8 @@ fn compare_main() {
                 7 => storm::storm(&sizes).await,
                 8 => confirmation::confirmation(&sizes).await,
                 9 => nagle::nagle(&sizes).await,
-                _ => proxied::proxied_round_trip(&sizes).await,
+                10 => proxied::proxied_round_trip(&sizes).await,
+                _ => metrics_cost::metrics_cost(&sizes).await,
             };
             eprintln!("[{n}] {name}: {:.1} s", t.elapsed().as_secs_f64());
             for row in &outcome.rows {

@@ -117,6 +117,10 @@ pub enum BuildError {
     /// The mailbox capacity is zero.
     #[error("mailbox capacity must be at least 1")]
     ZeroMailboxCapacity,
+    /// [`ConnectionBuilder::name`](crate::ConnectionBuilder::name) was given an empty
+    /// name.
+    #[error("connection name must not be empty")]
+    EmptyName,
     /// The resiliency configuration is invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),

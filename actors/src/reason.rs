@@ -146,6 +146,38 @@ pub enum DisconnectReason {
 }
 
 impl DisconnectReason {
+    /// The variant's name in snake case (`"heartbeat_timeout"`), without its details:
+    /// a bounded label for metrics and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::ConnectFailed { .. } => "connect_failed",
+            Self::TlsCertificate { .. } => "tls_certificate",
+            Self::ConnectTimeout { .. } => "connect_timeout",
+            Self::HandshakeRejected { .. } => "handshake_rejected",
+            Self::HandshakeInvalid { .. } => "handshake_invalid",
+            Self::ClosedByServer { .. } => "closed_by_server",
+            Self::StreamEnded => "stream_ended",
+            Self::ConnectionLost { .. } => "connection_lost",
+            Self::ProtocolError { .. } => "protocol_error",
+            Self::HeartbeatTimeout { .. } => "heartbeat_timeout",
+            Self::MessageTooLarge { .. } => "message_too_large",
+            Self::InvalidUtf8 => "invalid_utf8",
+            Self::WriteFailed { .. } => "write_failed",
+            Self::SubscriberStalled { .. } => "subscriber_stalled",
+            Self::CloseRequested => "close_requested",
+            Self::Abandoned => "abandoned",
+            Self::AttemptsExhausted { .. } => "attempts_exhausted",
+            Self::InvalidRequest { .. } => "invalid_request",
+            Self::ProxyUnreachable { .. } => "proxy_unreachable",
+            Self::ProxyRejected { .. } => "proxy_rejected",
+            Self::ProxyAuthRequired => "proxy_auth_required",
+            Self::SocksAuthRefused { .. } => "socks_auth_refused",
+            Self::SocksRefused { .. } => "socks_refused",
+            Self::ProxyProtocol { .. } => "proxy_protocol",
+            Self::TunnelUnsupported { .. } => "tunnel_unsupported",
+        }
+    }
+
     /// The close code tether sends to the server when it drops the link for this reason,
     /// or `None` when no close frame is sent (the link is dead or already closed).
     pub(crate) fn close_code(&self) -> Option<u16> {
@@ -235,5 +267,76 @@ impl fmt::Display for DisconnectReason {
                 write!(f, "gave up after {attempts} reconnect attempts")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::time::Duration;
+
+    use super::DisconnectReason;
+
+    #[test]
+    fn kinds_are_distinct_snake_case_names_without_details() {
+        let text = || "secret detail 123".to_owned();
+        let all = [
+            DisconnectReason::ConnectFailed { message: text() },
+            DisconnectReason::TlsCertificate { message: text() },
+            DisconnectReason::ConnectTimeout {
+                after: Duration::from_secs(1),
+            },
+            DisconnectReason::HandshakeRejected {
+                status: 503,
+                retry_after: None,
+            },
+            DisconnectReason::HandshakeInvalid { message: text() },
+            DisconnectReason::ClosedByServer {
+                code: Some(1001),
+                description: Some(text()),
+            },
+            DisconnectReason::StreamEnded,
+            DisconnectReason::ConnectionLost { message: text() },
+            DisconnectReason::ProtocolError { message: text() },
+            DisconnectReason::HeartbeatTimeout {
+                timeout: Duration::from_secs(5),
+            },
+            DisconnectReason::MessageTooLarge { limit: 1 },
+            DisconnectReason::InvalidUtf8,
+            DisconnectReason::WriteFailed { message: text() },
+            DisconnectReason::SubscriberStalled {
+                paused_for: Duration::from_secs(30),
+            },
+            DisconnectReason::CloseRequested,
+            DisconnectReason::Abandoned,
+            DisconnectReason::AttemptsExhausted { attempts: 3 },
+            DisconnectReason::InvalidRequest { message: text() },
+            DisconnectReason::ProxyUnreachable { message: text() },
+            DisconnectReason::ProxyRejected { status: 502 },
+            DisconnectReason::ProxyAuthRequired,
+            DisconnectReason::SocksAuthRefused { message: text() },
+            DisconnectReason::SocksRefused {
+                code: 4,
+                message: text(),
+            },
+            DisconnectReason::ProxyProtocol { message: text() },
+            DisconnectReason::TunnelUnsupported { message: text() },
+        ];
+        let kinds: HashSet<_> = all.iter().map(DisconnectReason::kind).collect();
+        assert_eq!(kinds.len(), all.len());
+        for kind in kinds {
+            assert!(
+                kind.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{kind}"
+            );
+        }
+        assert_eq!(
+            DisconnectReason::HeartbeatTimeout {
+                timeout: Duration::from_secs(5)
+            }
+            .kind(),
+            "heartbeat_timeout"
+        );
     }
 }

@@ -47,6 +47,11 @@ pub(crate) struct Cli {
     #[arg(long)]
     pub(crate) token: Option<String>,
 
+    /// Serve tether's metrics as Prometheus text on `http://ADDR/metrics` while running,
+    /// e.g. `--metrics 127.0.0.1:9100`.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) metrics: Option<SocketAddr>,
+
     /// Where to write the timeline picture (SVG).
     #[arg(long, default_value = "target/operator_bot/timeline.svg")]
     pub(crate) out: PathBuf,

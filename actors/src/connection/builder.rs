@@ -3,6 +3,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use actix::{Addr, Recipient, Supervisor};
 use awc::http::header::{HeaderName, HeaderValue, AUTHORIZATION};
@@ -14,6 +15,7 @@ use tether::{
 use super::dialer::{Customize, Dialer, TlsConfig};
 use super::inbox::Inbox;
 use super::lifecycle::Attempts;
+use super::metrics::Meter;
 use super::ConnectionActor;
 use crate::subscribers::Subscribers;
 use crate::target::Target;
@@ -41,6 +43,7 @@ use crate::{
 /// ```
 pub struct ConnectionBuilder {
     url: String,
+    name: Option<Arc<str>>,
     config: Result<ResiliencyConfig, ConfigError>,
     seed: Option<u64>,
     policy: Box<dyn RetryPolicy>,
@@ -57,6 +60,7 @@ impl ConnectionBuilder {
     pub(super) fn new(url: String) -> Self {
         Self {
             url,
+            name: None,
             config: Ok(ResiliencyConfig::default()),
             seed: None,
             policy: Box::new(DefaultRetryPolicy),
@@ -68,6 +72,14 @@ impl ConnectionBuilder {
             tls: None,
             transport: TransportConfig::default(),
         }
+    }
+
+    /// Names the connection (`"feed-eu-1"`): its events, its [`Status`](crate::Status),
+    /// its tracing span and its metrics carry the name. Unnamed connections are known by
+    /// their [`ConnectionId`] alone. An empty name is a [`BuildError::EmptyName`].
+    pub fn name(mut self, name: impl Into<Arc<str>>) -> Self {
+        self.name = Some(name.into());
+        self
     }
 
     /// Use this configuration (the default is [`ResiliencyConfig::default`]).
@@ -248,8 +260,21 @@ impl ConnectionBuilder {
             Some(seed) => Backoff::with_seed(&config, seed),
             None => Backoff::new(&config),
         };
+        if self.name.as_deref() == Some("") {
+            return Err(BuildError::EmptyName);
+        }
         let id = ConnectionId::next();
-        let span = tracing::info_span!("tether.connection", id = %id, url = %target.redacted());
+        let span = tracing::info_span!(
+            "tether.connection",
+            id = %id,
+            name = self.name.as_deref(),
+            url = %target.redacted()
+        );
+        let machine = StateMachine::from_config(&config);
+        let meter = match self.name.as_deref() {
+            Some(name) => Meter::new(name, machine.state()),
+            None => Meter::new(&id.to_string(), machine.state()),
+        };
         let dialer = Dialer::new(
             target,
             self.headers,
@@ -262,7 +287,8 @@ impl ConnectionBuilder {
         )?;
         Ok(ConnectionActor {
             id,
-            machine: StateMachine::from_config(&config),
+            name: self.name,
+            machine,
             outbox: Outbox::from_config(&config),
             inbox: Inbox::new(id, config.read_ahead_bytes()),
             orphans: Default::default(),
@@ -278,6 +304,7 @@ impl ConnectionBuilder {
             closing: None,
             span,
             config,
+            meter,
         })
     }
 

@@ -147,12 +147,17 @@ impl Handler<GetStatus> for ConnectionActor {
         self.machine.refresh(Instant::now());
         MessageResult(Status {
             connection: self.id,
+            name: self.name.clone(),
             state: self.machine.state(),
             attempt: self.machine.attempts(),
             next_delay: self.attempts.next_delay(),
             buffered: self.outbox.buffered(),
             buffered_bytes: self.outbox.buffered_bytes(),
             unconfirmed: self.outbox.unconfirmed(),
+            round_trip: self
+                .link
+                .as_mut()
+                .and_then(|link| link.liveness().round_trip()),
             counters: self.counters,
         })
     }

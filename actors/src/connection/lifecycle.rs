@@ -71,8 +71,11 @@ impl ConnectionActor {
                     unconfirmed,
                     "state changed"
                 );
+                self.meter.state(transition.to, reason.as_ref(), at);
+                self.sync_meter();
                 self.subscribers.publish_state(StateChanged {
                     connection: self.id,
+                    name: self.name.clone(),
                     from: transition.from,
                     to: transition.to,
                     attempt: transition.attempt,

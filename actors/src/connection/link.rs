@@ -132,11 +132,14 @@ impl Link {
     /// The next control frame to write, pongs first. A ping takes its checkpoint now,
     /// so it covers exactly what was written before it.
     fn take_control(&mut self, outbox: &mut Outbox<Outbound>) -> Option<Message> {
-        match self.liveness.take_control(Instant::now())? {
+        let now = Instant::now();
+        match self.liveness.take_control(now)? {
             Control::Pong(payload) => Some(Message::Pong(payload)),
             Control::Ping => {
-                let checkpoint = UnconfirmedWindow::<Outbound>::encode(outbox.checkpoint());
-                Some(Message::Ping(Bytes::copy_from_slice(&checkpoint)))
+                let checkpoint = outbox.checkpoint();
+                self.liveness.ping_written(checkpoint, now);
+                let payload = UnconfirmedWindow::<Outbound>::encode(checkpoint);
+                Some(Message::Ping(Bytes::copy_from_slice(&payload)))
             }
         }
     }

@@ -26,6 +26,7 @@ mod heartbeat;
 mod inbox;
 mod lifecycle;
 mod link;
+mod metrics;
 mod outbound;
 mod reader;
 mod retry_after;
@@ -35,6 +36,7 @@ mod watch;
 mod writer;
 
 use std::fmt;
+use std::sync::Arc;
 
 use actix::{Actor, AsyncContext, Context, Supervised};
 use tether::{Backoff, Outbox, ResiliencyConfig, StateMachine};
@@ -45,6 +47,7 @@ use self::dialer::Dialer;
 use self::inbox::Inbox;
 use self::lifecycle::{Attempts, CloseWaiters};
 use self::link::Link;
+use self::metrics::Meter;
 use self::outbound::Outbound;
 use self::watch::AddressWatch;
 use crate::message::Orphans;
@@ -57,6 +60,8 @@ use crate::{ConnectionId, Counters, RetryPolicy};
 /// [`message`](crate::message).
 pub struct ConnectionActor {
     id: ConnectionId,
+    /// The name given with [`ConnectionBuilder::name`], carried by events and metrics.
+    name: Option<Arc<str>>,
     span: tracing::Span,
     config: ResiliencyConfig,
     dialer: Dialer,
@@ -79,6 +84,8 @@ pub struct ConnectionActor {
     /// `Close` arrived while Connected: flushing before the close frame.
     closing: Option<CloseWaiters>,
     mailbox_capacity: usize,
+    /// Metrics (nothing without the `metrics` feature).
+    meter: Meter,
 }
 
 impl ConnectionActor {
@@ -92,6 +99,11 @@ impl ConnectionActor {
     /// This connection's id, as carried by its events.
     pub fn id(&self) -> ConnectionId {
         self.id
+    }
+
+    /// This connection's name, if [`ConnectionBuilder::name`] gave it one.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 }
 
@@ -127,6 +139,7 @@ impl fmt::Debug for ConnectionActor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionActor")
             .field("id", &self.id)
+            .field("name", &self.name)
             .field("target", self.dialer.target())
             .field("state", &self.machine.state())
             .field("attempts", &self.machine.attempts())

@@ -74,7 +74,10 @@ impl ConnectionActor {
                 link.liveness().reading_resumed(now);
             }
             match link.poll_next(task) {
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    self.sync_meter();
+                    return Poll::Pending;
+                }
                 Poll::Ready(None) => {
                     self.inbox.commit(&mut self.subscribers);
                     self.fail(ctx, DisconnectReason::StreamEnded);
@@ -116,7 +119,8 @@ impl ConnectionActor {
                     .filter(|checkpoint| self.outbox.issued(*checkpoint));
                 // Only an answer to one of our pings proves the server answers them; an
                 // unsolicited Pong (allowed as a one-way heartbeat) is just a sign of life.
-                link.liveness().pong_received(now, answer.is_some());
+                let sample = link.liveness().pong_received(now, answer);
+                self.meter.round_trip(sample);
                 if let Some(checkpoint) = answer {
                     let confirmed = self.outbox.confirmed_up_to(checkpoint);
                     if !confirmed.is_empty() {
@@ -154,6 +158,7 @@ impl ConnectionActor {
         match outcome {
             Ok(Some(payload)) => {
                 self.counters.received += 1;
+                self.counters.bytes_received += payload.len() as u64;
                 tracing::trace!(parent: &self.span, bytes = payload.len(), "message received");
                 self.inbox.stage(payload, &mut self.subscribers);
             }

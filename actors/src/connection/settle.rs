@@ -65,6 +65,7 @@ impl ConnectionActor {
         });
         self.counters.buffered += released;
         self.settle_orphans();
+        self.sync_meter();
     }
 
     /// The connection ends: everything still held is handed back.
@@ -81,6 +82,7 @@ impl ConnectionActor {
             self.reject(item, error, why);
         }
         self.settle_orphans();
+        self.sync_meter();
     }
 
     /// Messages evicted from the full buffer by newer ones (`DropOldest`).
@@ -90,6 +92,10 @@ impl ConnectionActor {
             self.reject(old, SendError::Evicted, UndeliveredReason::Evicted);
         }
         self.settle_orphans();
+        // Called on every accepted `Send`: while a link is up its writer records them.
+        if self.link.is_none() {
+            self.sync_meter();
+        }
     }
 
     /// Errors of batch messages whose caller stopped waiting: reported as undelivered.
@@ -124,6 +130,7 @@ impl ConnectionActor {
         let bytes = payload.len();
         let received = self.subscribers.publish_undelivered(Undelivered {
             connection: self.id,
+            name: self.name.clone(),
             payload,
             reason,
         });
