@@ -4,8 +4,8 @@
 //! The feature is chosen at build time, so the comparison spans two runs:
 //!
 //! ```text
-//! TETHER_BENCH_ONLY=9 cargo bench -p tether-actix --bench compare                      # off
-//! TETHER_BENCH_ONLY=9 cargo bench -p tether-actix --bench compare --features metrics   # on
+//! TETHER_BENCH_ONLY=11 cargo bench -p tether-actix --bench compare                      # off
+//! TETHER_BENCH_ONLY=11 cargo bench -p tether-actix --bench compare --features metrics   # on
 //! ```
 //!
 //! Each run stores its figures in `target/bench/metrics-cost-{off,on}.json`; the run with
@@ -102,7 +102,7 @@ pub(crate) async fn metrics_cost(sizes: &Sizes) -> Outcome {
         });
         rows.push(
             Row::new(
-                "9. metrics on, pipelined 64 B: real recorder / no-op",
+                "11. metrics on, pipelined 64 B: real recorder / no-op",
                 "msg/s",
                 recorded_rate,
                 rate,
@@ -111,7 +111,7 @@ pub(crate) async fn metrics_cost(sizes: &Sizes) -> Outcome {
         );
         rows.push(
             Row::new(
-                format!("9. metrics on, CPU of {n} idle connections: real recorder / no-op"),
+                format!("11. metrics on, CPU of {n} idle connections: real recorder / no-op"),
                 "% core",
                 get(&recorded_idle, "cpu_per_second") * 100.0,
                 get(&idle, "cpu_per_second") * 100.0,
@@ -120,7 +120,7 @@ pub(crate) async fn metrics_cost(sizes: &Sizes) -> Outcome {
         );
         rows.push(
             Row::new(
-                format!("9. metrics on, memory per idle connection, {n}: real recorder / no-op"),
+                format!("11. metrics on, memory per idle connection, {n}: real recorder / no-op"),
                 "KiB",
                 get(&recorded_idle, "kib_per_connection"),
                 get(&idle, "kib_per_connection"),
@@ -152,7 +152,7 @@ pub(crate) async fn metrics_cost(sizes: &Sizes) -> Outcome {
         (false, Some(on)) => (on.clone(), figures.clone()),
         _ => {
             notes.push(format!(
-                "9. built with the metrics feature {FEATURE}: run the bench once more {} \
+                "11. built with the metrics feature {FEATURE}: run the bench once more {} \
                  `--features metrics` for the comparison with the other build",
                 if cfg!(feature = "metrics") {
                     "without"
@@ -162,7 +162,7 @@ pub(crate) async fn metrics_cost(sizes: &Sizes) -> Outcome {
             ));
             rows.push(
                 Row::new(
-                    format!("9. pipelined 64 B, metrics {FEATURE}"),
+                    format!("11. pipelined 64 B, metrics {FEATURE}"),
                     "msg/s",
                     rate,
                     f64::NAN,
@@ -177,7 +177,7 @@ pub(crate) async fn metrics_cost(sizes: &Sizes) -> Outcome {
         }
     };
     let throughput = Row::new(
-        "9. pipelined 64 B: metrics on (no-op recorder) / off",
+        "11. pipelined 64 B: metrics on (no-op recorder) / off",
         "msg/s",
         get(&on, "pipelined_msg_per_s"),
         get(&off, "pipelined_msg_per_s"),
@@ -185,7 +185,7 @@ pub(crate) async fn metrics_cost(sizes: &Sizes) -> Outcome {
     .baseline_is("feature off");
     let met = throughput.ratio >= 0.95;
     let cpu = Row::new(
-        format!("9. CPU of {n} idle connections: metrics on (no-op) / off"),
+        format!("11. CPU of {n} idle connections: metrics on (no-op) / off"),
         "% core",
         get(&on, "idle_cpu_per_second") * 100.0,
         get(&off, "idle_cpu_per_second") * 100.0,
@@ -193,7 +193,7 @@ pub(crate) async fn metrics_cost(sizes: &Sizes) -> Outcome {
     .baseline_is("feature off");
     let cpu_met = cpu.ratio <= 1.05;
     let mem = Row::new(
-        format!("9. memory per idle connection, {n}: metrics on (no-op) / off"),
+        format!("11. memory per idle connection, {n}: metrics on (no-op) / off"),
         "KiB",
         get(&on, "idle_kib_per_connection"),
         get(&off, "idle_kib_per_connection"),
@@ -201,7 +201,7 @@ pub(crate) async fn metrics_cost(sizes: &Sizes) -> Outcome {
     .baseline_is("feature off");
     let mem_met = mem.ratio <= 1.05;
     notes.push(
-        "9. feature on and off are two builds, measured in two runs: the machine's noise \
+        "11. feature on and off are two builds, measured in two runs: the machine's noise \
          (±20 % between runs) is larger than the goal"
             .to_owned(),
     );

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use actix::{AsyncContext, Context, Handler, MessageResult, ResponseFuture};
-use tether::ConnectionState;
+use tether::{ConnectionState, OverflowPolicy};
 use tokio::sync::oneshot;
 
 use super::outbound::{Outbound, Reply};
@@ -12,6 +12,10 @@ use crate::message::{
     self, BatchReply, BatchSlot, Close, Delivery, GetStatus, ReplySlot, SendBatch, SendReply,
 };
 use crate::{DisconnectReason, Payload, SendError, Status};
+
+/// Undelivered events that may wait for full subscriber mailboxes before `DropOldest`
+/// stops evicting.
+const MAX_UNDELIVERED_BACKLOG: usize = 64;
 
 impl Handler<message::Send> for ConnectionActor {
     type Result = SendReply;
@@ -90,7 +94,19 @@ impl ConnectionActor {
     /// Takes a message into the outbox and wakes the writer; a full buffer refuses it,
     /// handing it back.
     fn admit(&mut self, item: Outbound) -> Result<(), SendError> {
-        match self.outbox.accept(item) {
+        // Under `DropOldest`, an eviction is reported to the undelivered subscribers;
+        // while they are this far behind, the new message is refused instead, so that
+        // the sender learns and nothing piles up unseen.
+        let evicting = self.config.overflow_policy() == OverflowPolicy::DropOldest
+            && self.subscribers.undelivered_backlog() >= MAX_UNDELIVERED_BACKLOG;
+        let accepted = if evicting {
+            self.outbox
+                .accept_without_eviction(item)
+                .map(|()| Vec::new())
+        } else {
+            self.outbox.accept(item)
+        };
+        match accepted {
             Ok(evicted) => {
                 match self.link.as_mut() {
                     Some(link) => link.wake_writer(),
