@@ -277,11 +277,8 @@ impl ConnectionBuilder {
         };
         let dialer = Dialer::new(
             target,
-            self.headers,
-            self.customize,
-            config.connect_timeout(),
-            config.max_message_size(),
-            config.max_retry_after(),
+            (self.headers, self.customize),
+            &config,
             self.tls,
             &self.transport,
         )?;

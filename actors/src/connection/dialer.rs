@@ -8,6 +8,7 @@ use std::time::Duration;
 use awc::error::{ConnectError, HttpError, SendRequestError, WsClientError};
 use awc::http::header::{HeaderName, HeaderValue, InvalidHeaderName, InvalidHeaderValue};
 use awc::ws::WebsocketsRequest;
+use tether::ResiliencyConfig;
 
 use super::retry_after::{CaptureRetryAfter, RetryAfterSlot};
 use crate::target::Target;
@@ -93,16 +94,18 @@ pub(crate) struct Dialer {
 }
 
 impl Dialer {
+    /// A dialer for `target` with the connect timeout, message size and `Retry-After`
+    /// cap of `config`.
     pub(crate) fn new(
         target: Target,
-        headers: Vec<(HeaderName, HeaderValue)>,
-        customize: Option<Customize>,
-        connect_timeout: Duration,
-        max_message_size: usize,
-        max_retry_after: Duration,
+        (headers, customize): (Vec<(HeaderName, HeaderValue)>, Option<Customize>),
+        config: &ResiliencyConfig,
         tls: Option<TlsConfig>,
         transport: &TransportConfig,
     ) -> Result<Self, BuildError> {
+        let connect_timeout = config.connect_timeout();
+        let max_message_size = config.max_message_size();
+        let max_retry_after = config.max_retry_after();
         let (secure, host, port) = target.endpoint();
         let resolved = transport.resolve(secure, host, port)?;
         let client = clients::shared(connect_timeout, &resolved, tls, |tls| {
