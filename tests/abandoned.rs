@@ -12,15 +12,6 @@ use tether_actix::{ConnectionState, DisconnectReason, SendError, UndeliveredReas
 
 use ConnectionState::{Closed, Connected};
 
-fn undelivered(events: &Events, reason: UndeliveredReason) -> Vec<String> {
-    events
-        .undelivered()
-        .into_iter()
-        .filter(|undelivered| undelivered.reason == reason)
-        .map(|undelivered| undelivered.payload.as_text().expect("text").to_owned())
-        .collect()
-}
-
 /// The final transition: to `Closed`, because the connection was abandoned.
 fn assert_abandoned(events: &Events) {
     let last = events.last_entry(Closed);
@@ -52,7 +43,10 @@ async fn dropping_the_last_address_hands_back_every_buffered_message() {
         events.undelivered()
     );
     let expected: Vec<String> = (0..5).map(|n| format!("b{n}")).collect();
-    assert_eq!(undelivered(&events, UndeliveredReason::Abandoned), expected);
+    assert_eq!(
+        events.undelivered_texts(UndeliveredReason::Abandoned),
+        expected
+    );
     assert!(wait_until(PATIENCE, || events.current() == Some(Closed)).await);
     assert_abandoned(&events);
 }
@@ -98,7 +92,7 @@ async fn dropping_the_last_address_while_connected_reports_the_unconfirmed_and_s
     );
     let expected: Vec<String> = (0..5).map(|n| format!("u{n}")).collect();
     assert_eq!(
-        undelivered(&events, UndeliveredReason::Unconfirmed),
+        events.undelivered_texts(UndeliveredReason::Unconfirmed),
         expected
     );
     assert_abandoned(&events);

@@ -7,26 +7,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::prelude::*;
-use support::{
-    connect, recorded, setup, wait_until, Received, ServerMessage, TestServer, PATIENCE,
-};
+use support::{connect, recorded, setup, wait_until, ServerMessage, PATIENCE};
 use tether_actix::message::{self, SendBatch};
 use tether_actix::{
     ConnectionActor, ConnectionState, DeliveryMode, FullReason, IncomingBatch, SendError,
 };
 
 use ConnectionState::Connected;
-
-fn texts(server: &TestServer) -> Vec<String> {
-    server
-        .received()
-        .into_iter()
-        .filter_map(|received| match received {
-            Received::Text(text) => Some(text),
-            Received::Binary(_) => None,
-        })
-        .collect()
-}
 
 fn numbered(prefix: &str, range: std::ops::Range<usize>) -> Vec<String> {
     range.map(|n| format!("{prefix}{n}")).collect()
@@ -58,7 +45,7 @@ async fn a_batch_is_written_in_order_and_never_interleaved() {
     );
 
     assert!(wait_until(PATIENCE, || server.received_count() == 250).await);
-    let received = texts(&server);
+    let received = server.received_texts();
     let batch: Vec<usize> = received
         .iter()
         .enumerate()
@@ -141,7 +128,7 @@ async fn a_confirmed_batch_answers_once_the_server_read_every_message() {
         (100, 0, 0)
     );
     // Confirmed means read by the server.
-    assert_eq!(texts(&server), numbered("c", 0..100));
+    assert_eq!(server.received_texts(), numbered("c", 0..100));
 }
 
 /// Records every batch it receives.

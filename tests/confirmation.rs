@@ -6,9 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use support::{
-    connect, setup, wait_status, wait_until, Events, Mode, Received, TestServer, PATIENCE,
-};
+use support::{connect, setup, wait_status, wait_until, Events, Mode, PATIENCE};
 use tether_actix::message::{self, Delivery};
 use tether_actix::{ConnectionState, DeliveryMode, SendError, UndeliveredReason};
 
@@ -24,26 +22,6 @@ fn quick_heartbeat(
         .confirm_interval(Duration::from_millis(10))
 }
 
-fn texts(server: &TestServer) -> Vec<String> {
-    server
-        .received()
-        .into_iter()
-        .filter_map(|received| match received {
-            Received::Text(text) => Some(text),
-            Received::Binary(_) => None,
-        })
-        .collect()
-}
-
-fn undelivered_texts(events: &Events, reason: UndeliveredReason) -> Vec<String> {
-    events
-        .undelivered()
-        .into_iter()
-        .filter(|undelivered| undelivered.reason == reason)
-        .map(|undelivered| undelivered.payload.as_text().expect("text").to_owned())
-        .collect()
-}
-
 #[actix_web::test]
 async fn a_confirmed_send_answers_once_the_server_read_it() {
     let server = setup().await;
@@ -56,7 +34,7 @@ async fn a_confirmed_send_answers_once_the_server_read_it() {
         .expect("actor alive")
         .expect("confirmed");
     assert_eq!(delivery, Delivery::Confirmed);
-    assert_eq!(texts(&server), ["are you there"]);
+    assert_eq!(server.received_texts(), ["are you there"]);
     let (status, confirmed) =
         wait_status(&connection, |status| status.counters.confirmed == 1).await;
     assert!(confirmed, "{status:?}");
@@ -94,10 +72,10 @@ async fn at_most_once_reports_every_unconfirmed_message_when_pings_go_unanswered
     let expected: Vec<_> = (0..20).map(|n| format!("m{n}")).collect();
     assert!(wait_until(PATIENCE, || events.undelivered().len() == 20).await);
     assert_eq!(
-        undelivered_texts(&events, UndeliveredReason::Unconfirmed),
+        events.undelivered_texts(UndeliveredReason::Unconfirmed),
         expected
     );
-    assert_eq!(texts(&server), expected);
+    assert_eq!(server.received_texts(), expected);
 
     // Never written twice.
     server.set_mode(Mode::Echo);
@@ -109,7 +87,7 @@ async fn at_most_once_reports_every_unconfirmed_message_when_pings_go_unanswered
         .expect("confirmed");
     let mut expected_server = expected;
     expected_server.push("fresh".into());
-    assert_eq!(texts(&server), expected_server);
+    assert_eq!(server.received_texts(), expected_server);
 }
 
 #[actix_web::test]
@@ -125,7 +103,7 @@ async fn at_most_once_confirmation_waiters_get_their_message_back() {
     assert!(
         matches!(reply, Err(SendError::Unconfirmed(payload)) if payload.as_text() == Some("unsure"))
     );
-    assert_eq!(texts(&server), ["unsure"]);
+    assert_eq!(server.received_texts(), ["unsure"]);
 }
 
 #[actix_web::test]
@@ -155,7 +133,7 @@ async fn at_least_once_writes_unconfirmed_messages_again_after_reconnect() {
     // All ten twice: once to the silent link, once again after the reconnect, in order.
     let expected: Vec<_> = (0..10).map(|n| format!("m{n}")).collect();
     let doubled: Vec<_> = expected.iter().chain(expected.iter()).cloned().collect();
-    assert_eq!(texts(&server), doubled);
+    assert_eq!(server.received_texts(), doubled);
     let (status, _) = wait_status(&connection, |status| status.counters.confirmed == 10).await;
     assert_eq!(status.counters.resent, 10);
     assert_eq!(status.counters.undelivered, 0);
@@ -246,7 +224,7 @@ async fn stream_through_a_restart(mode: DeliveryMode) -> (Vec<String>, Events) {
     })
     .await;
     assert!(drained, "{status:?}");
-    let received = texts(&server);
+    let received = server.received_texts();
     // Everything the server got was sent, and nothing was sent that is unaccounted.
     let sent_set: BTreeSet<_> = sent.iter().cloned().collect();
     assert!(received.iter().all(|text| sent_set.contains(text)));
@@ -261,7 +239,8 @@ async fn at_most_once_accounts_for_every_message_across_a_restart() {
         *counts.entry(text.clone()).or_default() += 1;
     }
     assert!(counts.values().all(|&count| count == 1), "no duplicates");
-    let reported: BTreeSet<_> = undelivered_texts(&events, UndeliveredReason::Unconfirmed)
+    let reported: BTreeSet<_> = events
+        .undelivered_texts(UndeliveredReason::Unconfirmed)
         .into_iter()
         .collect();
     for n in 0..300 {

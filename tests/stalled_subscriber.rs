@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use support::{recorded, setup, wait_status, wait_until, Mode, Received, ServerMessage, PATIENCE};
+use support::{recorded, setup, wait_status, wait_until, Mode, ServerMessage, PATIENCE};
 use tether_actix::message::{self, Delivery};
 use tether_actix::{
     ConnectionActor, ConnectionState, DisconnectReason, Incoming, ResiliencyConfigBuilder,
@@ -290,14 +290,7 @@ async fn a_subscriber_awaiting_its_own_send_does_not_deadlock() {
         "{} of {COUNT} answers confirmed",
         confirmed.load(Ordering::SeqCst)
     );
-    let answers: Vec<String> = server
-        .received()
-        .into_iter()
-        .filter_map(|received| match received {
-            Received::Text(text) => Some(text),
-            Received::Binary(_) => None,
-        })
-        .collect();
+    let answers = server.received_texts();
     let expected: Vec<String> = (0..COUNT).map(|n| format!("re: q{n}")).collect();
     assert_eq!(answers, expected, "answered in order, each once");
     assert_eq!(

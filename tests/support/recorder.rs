@@ -8,7 +8,7 @@ use actix::{Actor, Addr, Context, Handler};
 use tether_actix::message::GetStatus;
 use tether_actix::{
     ConnectionActor, ConnectionBuilder, ConnectionState, Incoming, Payload,
-    ResiliencyConfigBuilder, StateChanged, Status, Undelivered,
+    ResiliencyConfigBuilder, StateChanged, Status, Undelivered, UndeliveredReason,
 };
 
 use super::wait_until;
@@ -105,6 +105,16 @@ impl Events {
     /// Every undelivered report so far.
     pub(crate) fn undelivered(&self) -> Vec<Undelivered> {
         self.log().undelivered.clone()
+    }
+
+    /// The texts of the undelivered messages reported with `reason`, in order.
+    pub(crate) fn undelivered_texts(&self, reason: UndeliveredReason) -> Vec<String> {
+        self.log()
+            .undelivered
+            .iter()
+            .filter(|undelivered| undelivered.reason == reason)
+            .map(|undelivered| undelivered.payload.as_text().expect("text").to_owned())
+            .collect()
     }
 
     /// Waits until `state` has been entered `times` times in all.
