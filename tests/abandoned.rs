@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use support::{connect, setup, wait_until, Events, Mode, PATIENCE};
 use tether_actix::message::{self, Delivery};
-use tether_actix::{ConnectionState, DisconnectReason, SendError, UndeliveredReason};
+use tether_actix::{ConnectionState, DeliveryError, DisconnectReason, UndeliveredReason};
 
 use ConnectionState::{Closed, Connected};
 
@@ -30,7 +30,7 @@ async fn dropping_the_last_address_hands_back_every_buffered_message() {
     });
     for n in 0..5 {
         let reply = connection
-            .send(message::Send::text(format!("b{n}")))
+            .send(message::Outgoing::text(format!("b{n}")))
             .await
             .expect("actor alive");
         assert_eq!(reply.expect("buffered"), Delivery::Buffered);
@@ -65,13 +65,14 @@ async fn dropping_the_last_address_while_connected_reports_the_unconfirmed_and_s
     server.set_mode(Mode::Silent);
     for n in 0..5 {
         let reply = connection
-            .send(message::Send::text(format!("u{n}")))
+            .send(message::Outgoing::text(format!("u{n}")))
             .await
             .expect("actor alive");
         assert_eq!(reply.expect("written"), Delivery::Sent);
     }
     // One sender still waits: for a confirmation that cannot come.
-    let waiting = actix::spawn(connection.send(message::Send::text("waiting").with_confirmation()));
+    let waiting =
+        actix::spawn(connection.send(message::Outgoing::text("waiting").with_confirmation()));
     assert!(wait_until(PATIENCE, || server.received_count() == 6).await);
     drop(connection);
 
@@ -80,7 +81,7 @@ async fn dropping_the_last_address_while_connected_reports_the_unconfirmed_and_s
         .expect("the waiting sender is answered")
         .expect("task ran");
     match answer {
-        Ok(Err(SendError::Interrupted(payload))) => {
+        Ok(Err(DeliveryError::Interrupted(payload))) => {
             assert_eq!(payload.as_text(), Some("waiting"))
         }
         other => panic!("expected Interrupted, got {other:?}"),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use support::{connect, setup, wait_status, wait_until, Events, Mode, PATIENCE};
 use tether_actix::message::{self, Delivery};
-use tether_actix::{ConnectionState, DeliveryMode, SendError, UndeliveredReason};
+use tether_actix::{ConnectionState, DeliveryError, DeliveryMode, UndeliveredReason};
 
 use ConnectionState::{Connected, Disconnected};
 
@@ -29,7 +29,7 @@ async fn a_confirmed_send_answers_once_the_server_read_it() {
     assert!(events.wait_entered(Connected, 1).await);
 
     let delivery = connection
-        .send(message::Send::text("are you there").with_confirmation())
+        .send(message::Outgoing::text("are you there").with_confirmation())
         .await
         .expect("actor alive")
         .expect("confirmed");
@@ -51,7 +51,7 @@ async fn at_most_once_reports_every_unconfirmed_message_when_pings_go_unanswered
 
     for n in 0..20 {
         let reply = connection
-            .send(message::Send::text(format!("m{n}")))
+            .send(message::Outgoing::text(format!("m{n}")))
             .await
             .expect("actor alive")
             .expect("accepted");
@@ -81,7 +81,7 @@ async fn at_most_once_reports_every_unconfirmed_message_when_pings_go_unanswered
     server.set_mode(Mode::Echo);
     assert!(events.wait_entered(Connected, 2).await);
     connection
-        .send(message::Send::text("fresh").with_confirmation())
+        .send(message::Outgoing::text("fresh").with_confirmation())
         .await
         .expect("actor alive")
         .expect("confirmed");
@@ -97,11 +97,11 @@ async fn at_most_once_confirmation_waiters_get_their_message_back() {
     assert!(events.wait_entered(Connected, 1).await);
     server.set_mode(Mode::Silent);
     let reply = connection
-        .send(message::Send::text("unsure").with_confirmation())
+        .send(message::Outgoing::text("unsure").with_confirmation())
         .await
         .expect("actor alive");
     assert!(
-        matches!(reply, Err(SendError::Unconfirmed(payload)) if payload.as_text() == Some("unsure"))
+        matches!(reply, Err(DeliveryError::Unconfirmed(payload)) if payload.as_text() == Some("unsure"))
     );
     assert_eq!(server.received_texts(), ["unsure"]);
 }
@@ -114,9 +114,10 @@ async fn at_least_once_writes_unconfirmed_messages_again_after_reconnect() {
     });
     assert!(events.wait_entered(Connected, 1).await);
     server.set_mode(Mode::Silent);
-    let replies = join_all(
-        (0..10).map(|n| connection.send(message::Send::text(format!("m{n}")).with_confirmation())),
-    );
+    let replies =
+        join_all((0..10).map(|n| {
+            connection.send(message::Outgoing::text(format!("m{n}")).with_confirmation())
+        }));
     // The heartbeat finds the silent link dead; the server answers again.
     let recovery = async {
         assert!(events.wait_entered(Disconnected, 1).await);
@@ -156,7 +157,8 @@ async fn a_full_window_applies_back_pressure_and_bounds_memory() {
     assert!(events.wait_entered(Connected, 1).await);
     server.set_mode(Mode::Silent);
 
-    let replies = join_all((0..40).map(|n| connection.send(message::Send::text(format!("m{n}")))));
+    let replies =
+        join_all((0..40).map(|n| connection.send(message::Outgoing::text(format!("m{n}")))));
     let observe = async {
         let (status, full) = wait_status(&connection, |status| status.unconfirmed == 8).await;
         assert!(full, "the window should fill: {status:?}");
@@ -176,7 +178,7 @@ async fn a_full_window_applies_back_pressure_and_bounds_memory() {
     for reply in replies {
         match reply.expect("actor alive") {
             Ok(Delivery::Sent) => sent += 1,
-            Err(SendError::BufferFull { .. }) => refused += 1,
+            Err(DeliveryError::BufferFull { .. }) => refused += 1,
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -213,7 +215,7 @@ async fn stream_through_a_restart(mode: DeliveryMode) -> (Vec<String>, Events) {
         }
         let text = format!("m{n}");
         connection
-            .send(message::Send::text(text.clone()))
+            .send(message::Outgoing::text(text.clone()))
             .await
             .expect("actor alive")
             .expect("accepted");
@@ -277,7 +279,7 @@ async fn a_server_that_talks_but_never_answers_pings_cannot_stall_the_window() {
     assert!(events.wait_entered(Connected, 1).await);
     server.set_mode(Mode::Silent);
     connection
-        .send(message::Send::text("needs a pong"))
+        .send(message::Outgoing::text("needs a pong"))
         .await
         .expect("actor alive")
         .expect("accepted");

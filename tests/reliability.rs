@@ -18,7 +18,7 @@ use support::{
 };
 use tether_actix::message;
 use tether_actix::{
-    ConnectionActor, ConnectionState, DeliveryMode, Incoming, IncomingBatch, SendError,
+    ConnectionActor, ConnectionState, DeliveryError, DeliveryMode, Incoming, IncomingBatch,
 };
 
 /// The resident set size of this process, in bytes.
@@ -94,12 +94,12 @@ async fn a_fast_producer_against_a_slow_reader_is_held_back_with_bounded_memory(
     // As fast as it can, 64 sends in flight at a time, for three seconds.
     while Instant::now() < deadline {
         while in_flight.len() < 64 {
-            in_flight.push(connection.send(message::Send::text(payload.clone())));
+            in_flight.push(connection.send(message::Outgoing::text(payload.clone())));
             offered += 1;
         }
         match in_flight.next().await.expect("non-empty").expect("alive") {
             Ok(_) => accepted += 1,
-            Err(SendError::BufferFull { .. }) => refused += 1,
+            Err(DeliveryError::BufferFull { .. }) => refused += 1,
             Err(other) => panic!("{other}"),
         }
     }
@@ -155,7 +155,7 @@ async fn a_flooding_server_is_slowed_down_instead_of_filling_memory() {
                     .heartbeat_interval(Duration::from_millis(100))
                     .heartbeat_timeout(Duration::from_millis(200))
             })
-            .on_message(slow.recipient()),
+            .on_incoming(slow.recipient()),
     );
     let connection = builder.start().expect("valid");
     assert!(events.wait_entered(ConnectionState::Connected, 1).await);

@@ -166,7 +166,7 @@ pub(crate) fn recorded(builder: ConnectionBuilder) -> (ConnectionBuilder, Events
     let recorder = Recorder(events.clone()).start();
     let builder = builder
         .on_state(recorder.clone().recipient())
-        .on_message(recorder.clone().recipient())
+        .on_incoming(recorder.clone().recipient())
         .on_undelivered(recorder.recipient());
     (builder, events)
 }
