@@ -25,22 +25,22 @@ impl Handler<message::Outgoing> for ConnectionActor {
         let wants_confirmation = send.wants_confirmation();
         let payload = send.into_payload();
         if let Some(refusal) = self.refusal() {
-            return OutgoingReply::now(Err(refusal(payload)));
+            return OutgoingReply::refused(refusal(payload), &self.orphans);
         }
         let connected = self.link.is_some();
         if !(connected || wants_confirmation) {
             // Nobody needs to wait: the answer is known now.
-            return OutgoingReply::now(
-                self.admit(Outbound::buffered(payload))
-                    .map(|()| Delivery::Buffered),
-            );
+            return match self.admit(Outbound::buffered(payload)) {
+                Ok(()) => OutgoingReply::now(Delivery::Buffered),
+                Err(refused) => OutgoingReply::refused(refused, &self.orphans),
+            };
         }
         let slot = ReplySlot::default();
         let item = Outbound::awaiting(payload, Reply::One(slot.clone()), wants_confirmation)
             .buffered_if(!connected);
         match self.admit(item) {
             Ok(()) => OutgoingReply::later(slot),
-            Err(refused) => OutgoingReply::now(Err(refused)),
+            Err(refused) => OutgoingReply::refused(refused, &self.orphans),
         }
     }
 }

@@ -42,6 +42,7 @@ use actix::{Actor, AsyncContext, Context, Supervised};
 use tether::{Backoff, Outbox, ResiliencyConfig, StateMachine};
 
 pub use builder::ConnectionBuilder;
+pub(crate) use settle::SettleOrphans;
 
 use self::dialer::Dialer;
 use self::inbox::Inbox;

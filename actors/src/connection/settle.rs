@@ -2,6 +2,7 @@
 //! failure, or the actor itself. Every path that ends something comes through here, so
 //! each message is answered or reported exactly once, with the reason that fits.
 
+use actix::{Context, Handler, Message};
 use tether::ConnectionState;
 
 use super::link;
@@ -181,5 +182,20 @@ impl ConnectionActor {
                 "connection dropped with received messages its subscribers never took"
             );
         }
+    }
+}
+
+/// Refusals nobody hears (`do_send`) wait in the orphans: report them now.
+pub(crate) struct SettleOrphans;
+
+impl Message for SettleOrphans {
+    type Result = ();
+}
+
+impl Handler<SettleOrphans> for ConnectionActor {
+    type Result = ();
+
+    fn handle(&mut self, _: SettleOrphans, _ctx: &mut Context<Self>) {
+        self.settle_orphans();
     }
 }

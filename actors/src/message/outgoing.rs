@@ -1,10 +1,12 @@
 use actix::dev::{MessageResponse, OneshotSender};
-use actix::{Actor, Message};
+use actix::{AsyncContext, Context, Message};
 use bytes::Bytes;
 use bytestring::ByteString;
 
+use super::Orphans;
 use super::ReplySlot;
-use crate::{DeliveryError, Payload};
+use crate::connection::SettleOrphans;
+use crate::{ConnectionActor, DeliveryError, Payload};
 
 /// Send one message to the server.
 ///
@@ -112,13 +114,19 @@ pub struct OutgoingReply(ReplyInner);
 
 #[derive(Debug)]
 enum ReplyInner {
-    Now(Result<Delivery, DeliveryError>),
+    Now(Delivery),
+    /// Refused at once; the error goes to the orphans if nobody hears it.
+    Refused(DeliveryError, Orphans),
     Later(ReplySlot),
 }
 
 impl OutgoingReply {
-    pub(crate) fn now(result: Result<Delivery, DeliveryError>) -> Self {
-        Self(ReplyInner::Now(result))
+    pub(crate) fn now(delivery: Delivery) -> Self {
+        Self(ReplyInner::Now(delivery))
+    }
+
+    pub(crate) fn refused(error: DeliveryError, orphans: &Orphans) -> Self {
+        Self(ReplyInner::Refused(error, orphans.clone()))
     }
 
     pub(crate) fn later(slot: ReplySlot) -> Self {
@@ -126,16 +134,28 @@ impl OutgoingReply {
     }
 }
 
-impl<A: Actor> MessageResponse<A, Outgoing> for OutgoingReply {
+impl MessageResponse<ConnectionActor, Outgoing> for OutgoingReply {
     fn handle(
         self,
-        _ctx: &mut A::Context,
+        ctx: &mut Context<ConnectionActor>,
         tx: Option<OneshotSender<Result<Delivery, DeliveryError>>>,
     ) {
         match self.0 {
-            ReplyInner::Now(result) => {
+            ReplyInner::Now(delivery) => {
                 if let Some(tx) = tx {
-                    let _ = tx.send(result);
+                    let _ = tx.send(Ok(delivery));
+                }
+            }
+            ReplyInner::Refused(error, orphans) => {
+                let unheard = match tx {
+                    Some(tx) => tx.send(Err(error)).err(),
+                    None => Some(Err(error)),
+                };
+                // A refusal nobody hears (`do_send`, or a caller that stopped waiting)
+                // still reaches the undelivered subscribers, in the order of the sends.
+                if let Some(Err(error)) = unheard {
+                    orphans.borrow_mut().push(error);
+                    ctx.notify(SettleOrphans);
                 }
             }
             ReplyInner::Later(slot) => slot.claim(tx),

@@ -3,10 +3,11 @@ use std::fmt;
 use std::rc::Rc;
 
 use actix::dev::{MessageResponse, OneshotSender};
-use actix::{Actor, Message};
+use actix::{AsyncContext, Context, Message};
 
 use super::Delivery;
-use crate::{DeliveryError, Payload};
+use crate::connection::SettleOrphans;
+use crate::{ConnectionActor, DeliveryError, Payload};
 
 /// Send many messages in one mailbox envelope: the fast path for small messages.
 ///
@@ -201,6 +202,11 @@ impl BatchSlot {
         batch.deliver();
     }
 
+    /// Whether refusals wait in the orphans, to be reported as undelivered.
+    fn has_orphans(&self) -> bool {
+        !self.0.borrow().orphans.borrow().is_empty()
+    }
+
     /// actix hands over the caller (`None` for `do_send`).
     fn claim(&self, caller: Option<OneshotSender<BatchReport>>) {
         let mut batch = self.0.borrow_mut();
@@ -231,9 +237,13 @@ impl BatchReply {
     }
 }
 
-impl<A: Actor> MessageResponse<A, OutgoingBatch> for BatchReply {
-    fn handle(self, _ctx: &mut A::Context, tx: Option<OneshotSender<BatchReport>>) {
+impl MessageResponse<ConnectionActor, OutgoingBatch> for BatchReply {
+    fn handle(self, ctx: &mut Context<ConnectionActor>, tx: Option<OneshotSender<BatchReport>>) {
         self.0.claim(tx);
+        // Refusals nobody hears (`do_send`) are reported now, not at the next event.
+        if self.0.has_orphans() {
+            ctx.notify(SettleOrphans);
+        }
     }
 }
 
