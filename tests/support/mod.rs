@@ -1,7 +1,8 @@
 //! Shared end-to-end test support: a controllable WebSocket server on loopback and
 //! small async helpers.
 //!
-//! Include it from an integration test with `mod support;`. Everything here must run
+//! The `e2e` test binary includes it as `crate::support`; a test binary of its own
+//! includes it with `mod support;`. Everything here must run
 //! inside an actix `System`, so use `#[actix_web::test]` or `#[actix::test]`, never
 //! `#[tokio::test]`.
 //!

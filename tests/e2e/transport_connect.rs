@@ -3,11 +3,9 @@
 //! credentials are final, the proxy killed and restarted mid-stream, a silent server
 //! behind the tunnel, an unreachable proxy, a proxy that cannot reach the server.
 
-mod support;
-
 use std::time::Duration;
 
-use support::{
+use crate::support::{
     connect_with, setup, wait_until, Events, Mode, ProxyKind, ProxyServer, Received, PATIENCE,
 };
 use tether_actix::message::{Delivery, Outgoing};

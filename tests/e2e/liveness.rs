@@ -4,11 +4,11 @@
 //! requested close never waits longer than `close_timeout` (plus the closing
 //! handshake's grace), however the server behaves.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 
-use support::{
+use crate::support::{
     connect, frame_header, setup, wait_until, Events, Mode, RawServer, Step, OP_BINARY, PATIENCE,
 };
 use tether_actix::message::{self, Delivery};

@@ -10,16 +10,14 @@
 //! (`delivery::fragmented_and_one_mebibyte_messages_arrive_whole`), pings never answered
 //! (`reconnect::a_silent_server_is_detected_by_the_heartbeat_and_replaced`).
 
-mod support;
-
 use std::time::Duration;
 
-use actix::Addr;
-use support::{
+use crate::support::{
     assert_alive, assert_client_closed_with, assert_final, assert_retried, close_frame, connect,
     connect_raw, frame, protocol_error, setup, Events, RawServer, Step, TestServer,
     OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT,
 };
+use actix::Addr;
 use tether_actix::message::{self, GetStatus};
 use tether_actix::{ConnectionActor, ConnectionState, DisconnectReason, Payload};
 

@@ -4,18 +4,18 @@
 //! The soak runs for `TETHER_SOAK_SECS` seconds (default 600): `cargo test --test
 //! reliability -- --ignored soak`.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix::{Actor, AsyncContext, Context, Handler, WrapFuture};
-use futures_util::stream::{FuturesUnordered, StreamExt};
-use support::{
+use crate::support::{
     account, connect, recorded, setup, wait_status, wait_until, Accounting, ChaosSchedule, Events,
     Fault, FaultProxy, ServerMessage,
 };
+use actix::{Actor, AsyncContext, Context, Handler, WrapFuture};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use tether_actix::message;
 use tether_actix::{
     ConnectionActor, ConnectionState, DeliveryError, DeliveryMode, Incoming, IncomingBatch,
@@ -302,7 +302,7 @@ impl std::fmt::Display for Memory {
 /// alternating modes: accounting must hold in every round, and once warmed up, memory
 /// must stay flat.
 #[actix_web::test]
-#[ignore = "long: run with `cargo test --test reliability -- --ignored soak`"]
+#[ignore = "long: run with `cargo test --test e2e -- --ignored soak`"]
 async fn soak() {
     let seconds: u64 = std::env::var("TETHER_SOAK_SECS")
         .ok()

@@ -1,12 +1,12 @@
 //! End-to-end: ping-acknowledged writes, at-most-once and at-least-once delivery.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use crate::support::{connect, setup, wait_status, wait_until, Events, Mode, PATIENCE};
 use futures_util::future::join_all;
-use support::{connect, setup, wait_status, wait_until, Events, Mode, PATIENCE};
 use tether_actix::message::{self, Delivery};
 use tether_actix::{ConnectionState, DeliveryError, DeliveryMode, UndeliveredReason};
 

@@ -1,11 +1,11 @@
 //! End-to-end: messages sent with `do_send` have no reply to carry a refusal, so a
 //! refused one reaches the undelivered subscribers instead of vanishing.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
-use support::{recorded, setup, wait_until, PATIENCE};
+use crate::support::{recorded, setup, wait_until, PATIENCE};
 use tether_actix::message::{self, GetStatus};
 use tether_actix::{ConnectionActor, ConnectionState, UndeliveredReason};
 

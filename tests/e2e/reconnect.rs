@@ -1,10 +1,8 @@
 //! End-to-end: the supervisor brings the connection back after every kind of loss.
 
-mod support;
-
 use std::time::Duration;
 
-use support::{connect, setup, wait_status, wait_until, Mode, PATIENCE};
+use crate::support::{connect, setup, wait_status, wait_until, Mode, PATIENCE};
 use tether_actix::message;
 use tether_actix::{ConnectionState, DisconnectReason};
 

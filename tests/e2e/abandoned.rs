@@ -2,11 +2,9 @@
 //! held is handed back, its final state is published with a reason, and the server is
 //! told the client is going away.
 
-mod support;
-
 use std::time::Duration;
 
-use support::{connect, setup, wait_until, Events, Mode, PATIENCE};
+use crate::support::{connect, setup, wait_until, Events, Mode, PATIENCE};
 use tether_actix::message::{self, Delivery};
 use tether_actix::{ConnectionState, DeliveryError, DisconnectReason, UndeliveredReason};
 

@@ -1,13 +1,13 @@
 //! End-to-end: many messages per mailbox envelope, outbound (`OutgoingBatch`) and inbound
 //! (`IncomingBatch`), with the guarantees of their one-message forms.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::{connect, recorded, setup, wait_until, ServerMessage, PATIENCE};
 use actix::prelude::*;
-use support::{connect, recorded, setup, wait_until, ServerMessage, PATIENCE};
 use tether_actix::message::{self, OutgoingBatch};
 use tether_actix::{
     ConnectionActor, ConnectionState, DeliveryError, DeliveryMode, FullReason, IncomingBatch,

@@ -7,13 +7,11 @@
 //! Shared verdicts are in `support/verdict.rs`; the other hostile-server tests are in
 //! `hostile_*.rs`.
 
-mod support;
-
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use support::{
+use crate::support::{
     assert_alive, assert_client_closed_with, assert_retried, connect, connect_raw, frame,
     frame_header, setup, RawServer, ServerMessage, Step, OP_BINARY, OP_CONTINUATION,
 };

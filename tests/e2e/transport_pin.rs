@@ -2,9 +2,9 @@
 //! `Host` header, directly and through a CONNECT proxy (`tinyproxy`, Debian package
 //! `tinyproxy`).
 
-mod support;
+use crate::support;
 
-use support::{connect_with, setup, ProxyKind, ProxyServer};
+use crate::support::{connect_with, setup, ProxyKind, ProxyServer};
 use tether_actix::{ConnectionActor, ConnectionState};
 
 /// The `Host` header of the server's only handshake.

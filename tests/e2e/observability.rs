@@ -1,9 +1,7 @@
 //! End-to-end: what a connection tells about itself: its name in events, status and
 //! hand-backs, and the round-trip time measured from the pongs answering its pings.
 
-mod support;
-
-use support::{connect_with, setup, wait_status, wait_until, PATIENCE};
+use crate::support::{connect_with, setup, wait_status, wait_until, PATIENCE};
 use tether_actix::message::{self, Delivery};
 use tether_actix::{BuildError, ConnectionActor, ConnectionState, UndeliveredReason};
 

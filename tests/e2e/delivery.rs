@@ -1,10 +1,8 @@
 //! End-to-end: messages reach the server and come back, across outages, in order, whole.
 
-mod support;
-
 use std::time::Duration;
 
-use support::{connect, setup, wait_until, Received, ServerMessage, PATIENCE};
+use crate::support::{connect, setup, wait_until, Received, ServerMessage, PATIENCE};
 use tether_actix::message::{self, Delivery, GetStatus};
 use tether_actix::{ConnectionState, DeliveryError, Payload};
 

@@ -6,10 +6,10 @@
 //! event, the connection has handed that event to every subscriber's mailbox, and a
 //! query sent to a subscriber after that is answered after everything queued before it.
 
-mod support;
+use crate::support;
 
+use crate::support::{connect, recorded, setup, Events, ServerMessage};
 use actix::prelude::*;
-use support::{connect, recorded, setup, Events, ServerMessage};
 use tether_actix::message::{
     SubscribeIncoming, SubscribeState, SubscribeUndelivered, UnsubscribeIncoming, UnsubscribeState,
     UnsubscribeUndelivered,

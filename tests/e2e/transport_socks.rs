@@ -4,14 +4,12 @@
 //! refused credentials are final, a proxy that cannot reach the server is retried, the
 //! proxy killed and restarted mid-stream.
 
-mod support;
-
 use std::time::Duration;
 
-use actix::Addr;
-use support::{
+use crate::support::{
     connect_with, setup, wait_until, Events, ProxyKind, ProxyServer, Received, PATIENCE,
 };
+use actix::Addr;
 use tether_actix::message::Outgoing;
 use tether_actix::{ConnectionActor, ConnectionState, DisconnectReason};
 

@@ -3,12 +3,12 @@
 //! full mailbox, new messages are refused (the sender learns) instead of evicting
 //! older ones.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
+use crate::support::{recorded, setup};
 use actix::prelude::*;
-use support::{recorded, setup};
 use tether_actix::message::{self, Delivery, GetStatus};
 use tether_actix::{ConnectionActor, DeliveryError, OverflowPolicy, Undelivered};
 

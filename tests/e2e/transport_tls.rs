@@ -3,11 +3,9 @@
 //! for SNI; a caller's configuration offering `h2` still connects; fresh configurations
 //! per connection are all freed.
 
-mod support;
-
 use std::sync::{Arc, Weak};
 
-use support::{connect_with, wait_until, ProxyKind, ProxyServer, TlsEchoServer, PATIENCE};
+use crate::support::{connect_with, wait_until, ProxyKind, ProxyServer, TlsEchoServer, PATIENCE};
 use tether_actix::message::Outgoing;
 use tether_actix::{ConnectionActor, ConnectionState, DisconnectReason};
 

@@ -1,17 +1,15 @@
 //! Proves the shared test server (`tests/support`) behaves as documented, using a raw
 //! awc WebSocket client and no tether types.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{wait_until, Mode, Received, ServerMessage, TestServer};
 use actix_http::ws::Item;
 use awc::{
     error::{WsClientError, WsProtocolError},
     ws::{CloseCode, Frame, Message},
 };
 use futures_util::{Sink, SinkExt as _, Stream, StreamExt as _};
-use support::{wait_until, Mode, Received, ServerMessage, TestServer};
 
 /// Generous deadline for things that must happen.
 const DEADLINE: Duration = Duration::from_secs(5);

@@ -9,16 +9,16 @@
 //! Covered elsewhere, not repeated here: a 429 with `Retry-After`
 //! (`failure::a_429_is_retried_no_sooner_than_its_retry_after`).
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
-use actix::Addr;
-use support::{
+use crate::support::{
     assert_alive, assert_final, assert_handed_back, assert_retried, buffer_one, connect,
     connect_raw, setup, wait_until, Events, Mode, RawServer, Step, TestServer, NO_RETRY_WINDOW,
     PATIENCE,
 };
+use actix::Addr;
 use tether_actix::message;
 use tether_actix::{ConnectionActor, ConnectionState, DisconnectReason};
 

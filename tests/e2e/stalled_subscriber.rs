@@ -2,14 +2,14 @@
 //! itself never blocks control frames, sends or `Close`, and nothing it was handed is
 //! dropped without a trace.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::{recorded, setup, wait_status, wait_until, Mode, ServerMessage, PATIENCE};
 use actix::prelude::*;
-use support::{recorded, setup, wait_status, wait_until, Mode, ServerMessage, PATIENCE};
 use tether_actix::message::{self, Delivery};
 use tether_actix::{
     ConnectionActor, ConnectionState, DeliveryError, DisconnectReason, Incoming,

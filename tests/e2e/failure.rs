@@ -1,11 +1,9 @@
 //! End-to-end: final failures, attempt limits, closing, and mistakes caught before
 //! anything connects.
 
-mod support;
-
 use std::time::Duration;
 
-use support::{connect, setup, wait_status, wait_until, Mode, Received, PATIENCE};
+use crate::support::{connect, setup, wait_status, wait_until, Mode, Received, PATIENCE};
 use tether_actix::message::{self, Close, Delivery};
 use tether_actix::{
     BuildError, ConfigError, ConnectionActor, ConnectionState, DeliveryError, DisconnectReason,

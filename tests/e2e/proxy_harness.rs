@@ -2,19 +2,17 @@
 //! a raw awc WebSocket client talks to the echo [`TestServer`] through a [`FaultProxy`],
 //! with no tether types involved.
 
-mod support;
-
 use std::{io, time::Duration};
 
+use crate::support::{
+    setup, wait_until, ChaosSchedule, Cut, Fault, FaultProxy, Outage, Received, TestServer,
+};
 use awc::{
     error::{ConnectError, SendRequestError, WsClientError, WsProtocolError},
     ws::{Frame, Message},
 };
 use futures_util::{Sink, SinkExt as _, Stream, StreamExt as _};
 use rand::{rngs::StdRng, Rng as _, SeedableRng as _};
-use support::{
-    setup, wait_until, ChaosSchedule, Cut, Fault, FaultProxy, Outage, Received, TestServer,
-};
 use tokio::time::Instant;
 
 /// Generous deadline for things that must happen.

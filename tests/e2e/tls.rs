@@ -1,15 +1,15 @@
 //! End-to-end: `wss://` against a local actix-web TLS server with a certificate made at
 //! test time; certificate problems are final, not a retry loop.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Once};
 
+use crate::support::{connect_with, wait_until};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use actix_web_actors::ws;
 use rcgen::{CertifiedKey, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use support::{connect_with, wait_until};
 use tether_actix::{message, ConnectionActor, ConnectionState, DisconnectReason};
 
 /// Echoes text; enough to prove the TLS link carries WebSocket traffic.
