@@ -5,37 +5,11 @@
 //! or SIGTERM, which drop every connection at once: a client sees its link end and
 //! reconnects when the server is back (see the README's Examples section).
 
-use actix::{Actor, ActorContext, StreamHandler};
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use actix_web_actors::ws;
+use actix_web::{web, App, HttpServer};
 
-/// One client connection.
-struct Echo;
-
-impl Actor for Echo {
-    type Context = ws::WebsocketContext<Self>;
-}
-
-impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Echo {
-    fn handle(&mut self, frame: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
-        match frame {
-            Ok(ws::Message::Text(text)) => ctx.text(text),
-            Ok(ws::Message::Binary(bytes)) => ctx.binary(bytes),
-            Ok(ws::Message::Ping(bytes)) => ctx.pong(&bytes),
-            Ok(ws::Message::Close(reason)) => {
-                ctx.close(reason);
-                ctx.stop();
-            }
-            Ok(_) => {}
-            Err(_) => ctx.stop(),
-        }
-    }
-}
-
-/// Upgrades `GET /ws` to a WebSocket served by [`Echo`].
-async fn upgrade(req: HttpRequest, body: web::Payload) -> actix_web::Result<HttpResponse> {
-    ws::start(Echo, &req, body)
-}
+#[path = "shared/echo.rs"]
+mod echo;
+use echo::upgrade;
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {

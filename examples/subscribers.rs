@@ -24,9 +24,12 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use actix_web::dev::ServerHandle;
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use actix_web_actors::ws;
+use actix_web::{web, App, HttpServer};
 use tether_actix::{message, ConnectionActor, Incoming, StateChanged, Undelivered};
+
+#[path = "shared/echo.rs"]
+mod echo;
+use echo::upgrade;
 
 /// Prints every state change of the connection, and every message it hands back.
 struct StateLogger;
@@ -88,34 +91,6 @@ impl Handler<Count> for EchoCounter {
     fn handle(&mut self, _: Count, _: &mut Context<Self>) -> usize {
         self.received
     }
-}
-
-/// One WebSocket session of the embedded server: echoes data, answers pings.
-struct Echo;
-
-impl Actor for Echo {
-    type Context = ws::WebsocketContext<Self>;
-}
-
-impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Echo {
-    fn handle(&mut self, frame: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
-        match frame {
-            Ok(ws::Message::Text(text)) => ctx.text(text),
-            Ok(ws::Message::Binary(bytes)) => ctx.binary(bytes),
-            Ok(ws::Message::Ping(bytes)) => ctx.pong(&bytes),
-            Ok(ws::Message::Close(reason)) => {
-                ctx.close(reason);
-                ctx.stop();
-            }
-            Ok(_) => {}
-            Err(_) => ctx.stop(),
-        }
-    }
-}
-
-/// Upgrades `GET /ws` to a WebSocket served by [`Echo`].
-async fn upgrade(req: HttpRequest, body: web::Payload) -> actix_web::Result<HttpResponse> {
-    ws::start(Echo, &req, body)
 }
 
 /// Starts the echo server on `127.0.0.1:port` (0: a free port) in the current system,
