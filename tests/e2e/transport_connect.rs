@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use crate::support::{
-    connect_with, setup, wait_until, Events, Mode, ProxyKind, ProxyServer, Received, PATIENCE,
+    assert_failed_at_once, connect_with, setup, wait_until, Events, Mode, ProxyKind, ProxyServer,
+    Received, PATIENCE,
 };
 use tether_actix::message::{Delivery, Outgoing};
 use tether_actix::{ConnectionActor, ConnectionState, DisconnectReason};
@@ -19,27 +20,6 @@ fn disconnect_reasons(events: &Events) -> Vec<DisconnectReason> {
         .filter(|change| change.to == ConnectionState::Disconnected)
         .filter_map(|change| change.reason)
         .collect()
-}
-
-/// Asserts the connection failed for good on its first attempt, for `expected`.
-async fn assert_final(events: &Events, expected: impl Fn(&DisconnectReason) -> bool) {
-    assert!(events.wait_entered(ConnectionState::Failed, 1).await);
-    assert_eq!(
-        events.entered(),
-        [
-            ConnectionState::Connecting,
-            ConnectionState::Disconnected,
-            ConnectionState::Failed
-        ]
-    );
-    let failed = events.last_entry(ConnectionState::Failed);
-    assert!(
-        failed.reason.as_ref().is_some_and(&expected),
-        "{:?}",
-        failed.reason
-    );
-    // No retry follows: the 20 ms backoff would have fired many times by now.
-    assert!(!wait_until(Duration::from_millis(300), || events.states().len() > 3).await);
 }
 
 #[actix_web::test]
@@ -88,7 +68,7 @@ async fn wrong_proxy_credentials_are_final() {
     );
     // tinyproxy answers wrong credentials with 401 and none with 407: both mean the
     // proxy refuses this client.
-    assert_final(&events, |reason| {
+    assert_failed_at_once(&events, |reason| {
         matches!(reason, DisconnectReason::ProxyAuthRequired)
     })
     .await;
@@ -101,7 +81,7 @@ async fn missing_proxy_credentials_are_final() {
     let proxy = ProxyServer::start(ProxyKind::Tinyproxy, Some(("tether", "pa55word"))).await;
     let without = format!("http://127.0.0.1:{}", proxy.port());
     let (_connection, events) = connect_with(ConnectionActor::builder(server.url()).proxy(without));
-    assert_final(&events, |reason| {
+    assert_failed_at_once(&events, |reason| {
         matches!(reason, DisconnectReason::ProxyAuthRequired)
     })
     .await;

@@ -4,10 +4,9 @@
 //! refused credentials are final, a proxy that cannot reach the server is retried, the
 //! proxy killed and restarted mid-stream.
 
-use std::time::Duration;
-
 use crate::support::{
-    connect_with, setup, wait_until, Events, ProxyKind, ProxyServer, Received, PATIENCE,
+    assert_failed_at_once, connect_with, setup, wait_until, Events, ProxyKind, ProxyServer,
+    Received, PATIENCE,
 };
 use actix::Addr;
 use tether_actix::message::Outgoing;
@@ -22,25 +21,6 @@ async fn assert_echoes(connection: &Addr<ConnectionActor>, events: &Events, text
         .expect("accepted");
     assert!(events.wait_incoming(1).await);
     assert_eq!(events.incoming_texts(), [text]);
-}
-
-async fn assert_final(events: &Events, expected: impl Fn(&DisconnectReason) -> bool) {
-    assert!(events.wait_entered(ConnectionState::Failed, 1).await);
-    assert_eq!(
-        events.entered(),
-        [
-            ConnectionState::Connecting,
-            ConnectionState::Disconnected,
-            ConnectionState::Failed
-        ]
-    );
-    let failed = events.last_entry(ConnectionState::Failed);
-    assert!(
-        failed.reason.as_ref().is_some_and(&expected),
-        "{:?}",
-        failed.reason
-    );
-    assert!(!wait_until(Duration::from_millis(300), || events.states().len() > 3).await);
 }
 
 #[actix_web::test]
@@ -84,7 +64,7 @@ async fn wrong_socks_credentials_are_final() {
     let (_connection, events) = connect_with(
         ConnectionActor::builder(server.url()).proxy(proxy.url_with("tether", "wrong")),
     );
-    assert_final(&events, |reason| {
+    assert_failed_at_once(&events, |reason| {
         matches!(reason, DisconnectReason::SocksAuthRefused { .. })
     })
     .await;
@@ -97,7 +77,7 @@ async fn no_credentials_for_a_proxy_that_wants_them_is_final() {
     let proxy = ProxyServer::start(ProxyKind::Microsocks, Some(("tether", "pa55word"))).await;
     let without = format!("socks5://127.0.0.1:{}", proxy.port());
     let (_connection, events) = connect_with(ConnectionActor::builder(server.url()).proxy(without));
-    assert_final(&events, |reason| {
+    assert_failed_at_once(&events, |reason| {
         matches!(reason, DisconnectReason::SocksAuthRefused { .. })
     })
     .await;

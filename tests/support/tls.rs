@@ -85,14 +85,27 @@ impl TlsEchoServer {
 
     /// A client configuration trusting exactly this server's certificate, with `alpn`.
     pub(crate) fn client_config(&self, alpn: &[&[u8]]) -> Arc<rustls::ClientConfig> {
-        let mut roots = rustls::RootCertStore::empty();
-        roots
-            .add(self.certificate.cert.der().clone())
-            .expect("valid root");
-        let mut config = rustls::ClientConfig::builder()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        config.alpn_protocols = alpn.iter().map(|protocol| protocol.to_vec()).collect();
-        Arc::new(config)
+        trusting(&self.certificate, alpn)
     }
+}
+
+/// A client configuration trusting only a certificate no server presents.
+pub(crate) fn trusting_a_stranger() -> Arc<rustls::ClientConfig> {
+    install_crypto();
+    let stranger =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).expect("certificate");
+    trusting(&stranger, &[])
+}
+
+/// A client configuration trusting exactly `certificate`, offering `alpn`.
+fn trusting(certificate: &CertifiedKey, alpn: &[&[u8]]) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(certificate.cert.der().clone())
+        .expect("valid root");
+    let mut config = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = alpn.iter().map(|protocol| protocol.to_vec()).collect();
+    Arc::new(config)
 }

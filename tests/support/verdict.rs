@@ -33,6 +33,23 @@ pub(crate) async fn assert_alive(
     }
 }
 
+/// The first attempt failed for good: Connecting, Disconnected, Failed, with a reason
+/// accepted by `expected` and no retry within [`NO_RETRY_WINDOW`].
+pub(crate) async fn assert_failed_at_once(
+    events: &Events,
+    expected: impl Fn(&DisconnectReason) -> bool,
+) {
+    assert!(events.wait_entered(Failed, 1).await);
+    assert_eq!(events.entered(), [Connecting, Disconnected, Failed]);
+    let failed = events.last_entry(Failed);
+    assert!(
+        failed.reason.as_ref().is_some_and(&expected),
+        "{:?}",
+        failed.reason
+    );
+    assert!(!wait_until(NO_RETRY_WINDOW, || events.states().len() > 3).await);
+}
+
 /// The failure was final: `Failed` right after the one `Disconnected`, both carrying a
 /// reason accepted by `same`, a single attempt and no further one within
 /// [`NO_RETRY_WINDOW`], and later sends refused with their message handed back.
