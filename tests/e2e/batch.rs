@@ -1,11 +1,10 @@
 //! End-to-end: many messages per mailbox envelope, outbound (`OutgoingBatch`) and inbound
 //! (`IncomingBatch`), with the guarantees of their one-message forms.
 
-use crate::support;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support;
 use crate::support::{connect, recorded, setup, wait_until, ServerMessage, PATIENCE};
 use actix::prelude::*;
 use tether_actix::message::{self, OutgoingBatch};

@@ -1,10 +1,9 @@
 //! End-to-end: ping-acknowledged writes, at-most-once and at-least-once delivery.
 
-use crate::support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use crate::support;
 use crate::support::{connect, setup, wait_status, wait_until, Events, Mode, PATIENCE};
 use futures_util::future::join_all;
 use tether_actix::message::{self, Delivery};

@@ -1,10 +1,9 @@
 //! End-to-end: messages sent with `do_send` have no reply to carry a refusal, so a
 //! refused one reaches the undelivered subscribers instead of vanishing.
 
-use crate::support;
-
 use std::time::Duration;
 
+use crate::support;
 use crate::support::{recorded, setup, wait_until, PATIENCE};
 use tether_actix::message::{self, GetStatus};
 use tether_actix::{ConnectionActor, ConnectionState, UndeliveredReason};

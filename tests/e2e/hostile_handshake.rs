@@ -9,10 +9,9 @@
 //! Covered elsewhere, not repeated here: a 429 with `Retry-After`
 //! (`failure::a_429_is_retried_no_sooner_than_its_retry_after`).
 
-use crate::support;
-
 use std::time::Duration;
 
+use crate::support;
 use crate::support::{
     assert_alive, assert_final, assert_handed_back, assert_retried, buffer_one, connect,
     connect_raw, setup, wait_until, Events, Mode, RawServer, Step, TestServer, NO_RETRY_WINDOW,

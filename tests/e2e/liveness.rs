@@ -4,10 +4,9 @@
 //! requested close never waits longer than `close_timeout` (plus the closing
 //! handshake's grace), however the server behaves.
 
-use crate::support;
-
 use std::time::{Duration, Instant};
 
+use crate::support;
 use crate::support::{
     connect, frame_header, setup, wait_until, Events, Mode, RawServer, Step, OP_BINARY, PATIENCE,
 };

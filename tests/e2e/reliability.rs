@@ -4,12 +4,11 @@
 //! The soak runs for `TETHER_SOAK_SECS` seconds (default 600): `cargo test --test
 //! reliability -- --ignored soak`.
 
-use crate::support;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support;
 use crate::support::{
     account, connect, recorded, setup, wait_status, wait_until, Accounting, ChaosSchedule, Events,
     Fault, FaultProxy, ServerMessage,

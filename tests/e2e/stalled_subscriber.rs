@@ -2,12 +2,11 @@
 //! itself never blocks control frames, sends or `Close`, and nothing it was handed is
 //! dropped without a trace.
 
-use crate::support;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support;
 use crate::support::{recorded, setup, wait_status, wait_until, Mode, ServerMessage, PATIENCE};
 use actix::prelude::*;
 use tether_actix::message::{self, Delivery};

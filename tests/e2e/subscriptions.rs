@@ -7,7 +7,6 @@
 //! query sent to a subscriber after that is answered after everything queued before it.
 
 use crate::support;
-
 use crate::support::{connect, recorded, setup, Events, ServerMessage};
 use actix::prelude::*;
 use tether_actix::message::{

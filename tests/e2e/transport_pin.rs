@@ -3,7 +3,6 @@
 //! `tinyproxy`).
 
 use crate::support;
-
 use crate::support::{connect_with, setup, ProxyKind, ProxyServer};
 use tether_actix::{ConnectionActor, ConnectionState};
 

@@ -3,10 +3,9 @@
 //! full mailbox, new messages are refused (the sender learns) instead of evicting
 //! older ones.
 
-use crate::support;
-
 use std::time::Duration;
 
+use crate::support;
 use crate::support::{recorded, setup};
 use actix::prelude::*;
 use tether_actix::message::{self, Delivery, GetStatus};
