@@ -18,8 +18,10 @@
 //! gone, it hands everything back and stops (`watch.rs`).
 
 mod assembler;
+mod attempt;
 mod builder;
 mod dialer;
+mod endpoints;
 mod frame_limit;
 mod handlers;
 mod heartbeat;
@@ -43,7 +45,7 @@ use tether::{Backoff, Outbox, ResiliencyConfig, StateMachine};
 
 pub use builder::ConnectionBuilder;
 
-use self::dialer::Dialer;
+use self::endpoints::Endpoints;
 use self::inbox::Inbox;
 use self::lifecycle::{Attempts, CloseWaiters};
 use self::link::Link;
@@ -64,7 +66,8 @@ pub struct ConnectionActor {
     name: Option<Arc<str>>,
     span: tracing::Span,
     config: ResiliencyConfig,
-    dialer: Dialer,
+    /// The endpoints, their dialers and the credentials provider.
+    dialer: Endpoints,
     policy: Box<dyn RetryPolicy>,
     machine: StateMachine,
     backoff: Backoff,
@@ -93,7 +96,18 @@ impl ConnectionActor {
     ///
     /// Nothing is validated or connected until [`ConnectionBuilder::start`].
     pub fn builder(url: impl Into<String>) -> ConnectionBuilder {
-        ConnectionBuilder::new(url.into())
+        ConnectionBuilder::new(vec![url.into()])
+    }
+
+    /// Starts building a connection with several endpoints, in failover order (the
+    /// first is preferred): see [`ConnectionBuilder::endpoint`] for the failover rule.
+    /// An empty list is a [`BuildError::NoEndpoint`](crate::BuildError::NoEndpoint).
+    pub fn builder_for<I>(urls: I) -> ConnectionBuilder
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        ConnectionBuilder::new(urls.into_iter().map(Into::into).collect())
     }
 
     /// This connection's id, as carried by its events.
