@@ -360,7 +360,7 @@ impl ConnectionBuilder {
                 target,
                 (self.headers.clone(), self.customize.clone()),
                 &config,
-                self.tls.clone(),
+                self.tls.as_ref().cloned(),
                 &self.transport,
             )
             .map_err(|error| BuildError::at_endpoint(several, index, error))?;
