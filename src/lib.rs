@@ -9,6 +9,8 @@
 //!   random [`JitterStrategy`], so a fleet does not reconnect in lock-step.
 //! - [`buffer`]: [`MessageBuffer`], a bounded FIFO of outbound messages that
 //!   never drops a message without telling the caller.
+//! - [`endpoints`]: [`Rotation`], which of several endpoints the next attempt goes to
+//!   (failover), with per-endpoint final failures and `Retry-After`.
 //! - [`state`]: [`StateMachine`], the legal [`ConnectionState`] transitions and
 //!   the reconnect attempt counter.
 //! - [`outbox`]: [`Outbox`], the whole life of an outbound message: buffered,
@@ -63,6 +65,7 @@
 pub mod backoff;
 pub mod buffer;
 pub mod config;
+pub mod endpoints;
 pub mod liveness;
 pub mod outbox;
 pub mod state;
@@ -71,6 +74,7 @@ pub mod window;
 pub use backoff::{Backoff, JitterStrategy};
 pub use buffer::{BufferFull, BufferItem, FullReason, MessageBuffer, OverflowPolicy};
 pub use config::{ConfigError, DeliveryMode, ResiliencyConfig, ResiliencyConfigBuilder};
+pub use endpoints::Rotation;
 pub use liveness::{Liveness, RoundTrip, Verdict};
 pub use outbox::{HandBack, LinkLost, Next, Outbox};
 pub use state::{ConnectionState, StateMachine, Transition, TransitionError};

@@ -1,5 +1,6 @@
-//! End-to-end: credentials travel in headers, are refreshed per attempt, and never
-//! reach the logs.
+//! End-to-end: credentials (fixed, per-attempt closures, async providers) travel in
+//! headers and the query, are refreshed per attempt, and never reach the logs or any
+//! `Debug` output.
 
 mod support;
 
@@ -9,7 +10,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use support::{recorded, TestServer, PATIENCE};
-use tether_actix::{ConnectionActor, ConnectionState};
+use tether_actix::{Attempt, ConnectionActor, ConnectionState, Credentials};
 use tracing_subscriber::fmt::MakeWriter;
 
 /// Collects everything the `tracing` subscriber writes.
@@ -46,6 +47,7 @@ impl<'a> MakeWriter<'a> for Captured {
 
 const STATIC_TOKEN: &str = "static-SECRET-7f3a";
 const ROTATING_PREFIX: &str = "rotating-SECRET-";
+const PROVIDER_TOKEN: &str = "PROVIDER-SECRET-";
 
 /// One test, so the process-wide subscriber captures exactly this connection's logs.
 #[actix_web::test]
@@ -133,8 +135,58 @@ async fn tokens_go_in_headers_are_fresh_per_attempt_and_never_logged() {
         }
     }
 
+    // A provider's token, in a header and in the query, failing over between two
+    // endpoints: in no Debug output (builder, actor, credentials, status, events), no
+    // published reason and no log line.
+    let backup = TestServer::start().await;
+    server.set_mode(support::Mode::Refuse {
+        status: 503,
+        retry_after: None,
+    });
+    let with_provider = || {
+        ConnectionActor::builder(server.url())
+            .endpoint(backup.url())
+            .configure(support::quick)
+            .credentials(|attempt: &Attempt| {
+                let n = attempt.attempt;
+                async move {
+                    let credentials = Credentials::new()
+                        .bearer_auth(format!("{PROVIDER_TOKEN}{n}"))
+                        .query("sig", format!("{PROVIDER_TOKEN}{n}"));
+                    let shown = format!("{credentials:?}");
+                    assert!(!shown.contains("SECRET"), "{shown}");
+                    Ok(credentials)
+                }
+            })
+    };
+    let shown = format!("{:?}", with_provider());
+    assert!(!shown.contains("SECRET"), "{shown}");
+    let shown = format!("{:?}", with_provider().build().expect("valid"));
+    assert!(!shown.contains("SECRET"), "{shown}");
+    let (builder, provided) = recorded(with_provider());
+    let connection = builder.start().expect("valid");
+    assert!(provided.wait_entered(ConnectionState::Connected, 1).await);
+    let seen = backup.request_headers();
+    assert!(
+        seen[0].iter().any(|(name, value)| name == "authorization"
+            && value.starts_with(&format!("Bearer {PROVIDER_TOKEN}"))),
+        "the token reached the server"
+    );
+    assert!(backup.request_queries()[0].contains("PROVIDER-SECRET"));
+    for change in provided.states() {
+        let shown = format!("{change:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+    }
+    let (status, _) = support::wait_status(&connection, |_| true).await;
+    let shown = format!("{status:?}");
+    assert!(!shown.contains("SECRET"), "{shown}");
+
     let text = logs.text();
     assert!(text.contains("state changed"), "the capture works: {text}");
+    assert!(
+        text.contains(&backup.url()),
+        "the endpoint is logged without secrets"
+    );
     assert!(
         text.contains("127.0.0.1"),
         "the URL is logged without secrets"

@@ -30,6 +30,9 @@ mod scenario;
 #[path = "../examples/operator_bot/timings.rs"]
 mod timings;
 #[allow(dead_code)]
+#[path = "../examples/operator_bot/token.rs"]
+mod token;
+#[allow(dead_code)]
 #[path = "../examples/operator_bot/work.rs"]
 mod work;
 

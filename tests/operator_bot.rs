@@ -1,7 +1,8 @@
 //! The operator bot example's scenario (`examples/operator_bot`), run in-process, a
 //! hundred times faster than the demo: a few seconds of wild chaos with a fixed seed,
-//! then the summary must show every event accounted for, at least one reconnect per bot
-//! and a graceful close.
+//! then the summary must show every event accounted for, at least one reconnect per bot,
+//! failover between the hub's two ports, a fresh token checked on every handshake, and a
+//! graceful close.
 //!
 //! The example's modules are compiled into this test as they are (they refer to each
 //! other through `crate::`, so they are declared here at the root, like in its
@@ -38,6 +39,9 @@ mod timeline;
 #[allow(dead_code)]
 #[path = "../examples/operator_bot/timings.rs"]
 mod timings;
+#[allow(dead_code)]
+#[path = "../examples/operator_bot/token.rs"]
+mod token;
 #[allow(dead_code)]
 #[path = "../examples/operator_bot/work.rs"]
 mod work;
@@ -108,6 +112,27 @@ async fn wild_chaos_loses_no_event_without_a_report_and_every_bot_closes() {
             bot.name
         );
     }
+    // The primary port refused for a while: bots moved to the backup port, and the
+    // timeline's connects name both.
+    let failovers: usize = report.bots.iter().map(|bot| bot.failovers()).sum();
+    assert!(failovers >= 1, "no bot failed over:\n{summary}");
+    let hub = report.hub.as_ref().expect("the embedded hub's counts");
+    assert!(
+        hub.port_handshakes[1] >= 1,
+        "nobody reached the backup port:\n{summary}"
+    );
+    assert_eq!(
+        hub.port_handshakes[0] + hub.port_handshakes[1],
+        hub.handshakes
+    );
+    // Every accepted handshake redeemed a connect token issued for it; none was stale.
+    assert!(hub.handshakes > 0);
+    assert!(
+        hub.tokens_redeemed >= hub.handshakes,
+        "handshakes without a fresh token:\n{summary}"
+    );
+    assert!(hub.tokens_issued >= hub.tokens_redeemed);
+    assert_eq!(hub.unauthorized, 0, "a bot was refused:\n{summary}");
     let kinds: HashSet<_> = report.misbehaved.iter().map(|m| m.what).collect();
     assert_eq!(
         kinds.len(),
@@ -127,40 +152,114 @@ async fn wild_chaos_loses_no_event_without_a_report_and_every_bot_closes() {
     timeline::write(&report, &path).expect("the timeline is written");
     let svg = std::fs::read_to_string(&path).expect("the timeline is readable");
     assert!(svg.starts_with("<svg") && svg.contains("op-3") && svg.contains("silent"));
+    assert!(svg.contains("backup"), "the timeline names the endpoints");
+}
+
+fn start_hub(seed: u64) -> Hub {
+    Hub::start(HubConfig {
+        listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        backup: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        token: Some("s3cret".into()),
+        seed,
+        tick: Duration::from_millis(30),
+    })
+    .expect("the hub listens")
+}
+
+/// Polls the connection until it is in a terminal state, or [`PATIENCE`] is over.
+async fn until_terminal(
+    connection: &actix::Addr<tether_actix::ConnectionActor>,
+) -> tether_actix::Status {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let status = connection.send(GetStatus).await.expect("actor alive");
+        if status.state.is_terminal() || Instant::now() >= deadline {
+            return status;
+        }
+        actix::clock::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 #[actix_web::test]
 async fn a_bot_without_the_token_is_refused_with_401_and_gives_up() {
     support::init_tracing();
-    let hub = Hub::start(HubConfig {
-        listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-        token: Some("s3cret".into()),
-        seed: 1,
-        tick: Duration::from_millis(30),
-    })
-    .expect("the hub listens");
+    let hub = start_hub(1);
     let bot = Bot::start(BotSettings {
         name: "intruder".into(),
-        hub_url: hub.url(),
+        hub_urls: hub.urls(),
         token: None,
         seed: 1,
         timings: quick(),
     })
     .expect("the bot starts");
 
-    // 401 is final under tether's default retry policy: no reconnect loop.
-    let deadline = Instant::now() + PATIENCE;
-    let status = loop {
-        let status = bot.connection.send(GetStatus).await.expect("actor alive");
-        if status.state.is_terminal() || Instant::now() >= deadline {
-            break status;
-        }
-        actix::clock::sleep(Duration::from_millis(5)).await;
-    };
+    // 401 is final under tether's default retry policy, per endpoint: one refusal at
+    // each of the hub's two ports, then no reconnect loop.
+    let status = until_terminal(&bot.connection).await;
     assert_eq!(status.state, ConnectionState::Failed, "{status:?}");
     assert_eq!(status.counters.connects, 0);
     let stats = hub.stats();
-    assert_eq!((stats.unauthorized, stats.handshakes), (1, 0));
+    assert_eq!((stats.unauthorized, stats.handshakes), (2, 0));
+    hub.stop().await;
+}
+
+#[actix_web::test]
+async fn a_bot_with_a_wrong_secret_gets_no_token_and_gives_up() {
+    support::init_tracing();
+    let hub = start_hub(2);
+    let bot = Bot::start(BotSettings {
+        name: "guesser".into(),
+        hub_urls: hub.urls(),
+        token: Some("wrong".into()),
+        seed: 2,
+        timings: quick(),
+    })
+    .expect("the bot starts");
+    // The token endpoint's 401 is a final credentials error at each port.
+    let status = until_terminal(&bot.connection).await;
+    assert_eq!(status.state, ConnectionState::Failed, "{status:?}");
+    let stats = hub.stats();
+    assert_eq!(
+        (stats.unauthorized, stats.tokens_issued, stats.handshakes),
+        (2, 0, 0)
+    );
+    hub.stop().await;
+}
+
+#[actix_web::test]
+async fn a_stale_token_is_refused_with_401() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use tether_actix::{Attempt, ConnectionActor, Credentials};
+
+    support::init_tracing();
+    let hub = start_hub(3);
+    // One token, fetched once, presented on every attempt: the first handshake uses it
+    // up, so the reconnect after a dropped link presents a stale one.
+    let source = token::TokenSource::new("s3cret".into());
+    let url = token::token_url(&format!("{}/bots/stale", hub.urls()[0])).expect("ws://");
+    let once = source.fetch(url).await.expect("the hub issues a token");
+    let cached = Rc::new(RefCell::new(once));
+    let connection =
+        ConnectionActor::builder_for(hub.urls().iter().map(|url| format!("{url}/bots/stale")))
+            .configure(|config| quick().connection(config))
+            .credentials(move |_: &Attempt| {
+                let credentials: Credentials = cached.borrow().clone();
+                async move { Ok(credentials) }
+            })
+            .start()
+            .expect("valid");
+    let deadline = Instant::now() + PATIENCE;
+    while hub.stats().handshakes == 0 && Instant::now() < deadline {
+        actix::clock::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(hub.stats().handshakes, 1, "the fresh token is accepted");
+    hub.drop_all();
+    let status = until_terminal(&connection).await;
+    assert_eq!(status.state, ConnectionState::Failed, "{status:?}");
+    let stats = hub.stats();
+    assert_eq!((stats.handshakes, stats.tokens_redeemed), (1, 1));
+    assert_eq!((stats.unauthorized, stats.tokens_refused), (2, 2));
     hub.stop().await;
 }
 
@@ -173,6 +272,8 @@ fn bad_arguments_exit_with_code_2() {
         &["--url", "http://127.0.0.1:9000"],
         &["--url", "ws://127.0.0.1:9000", "--chaos", "wild"],
         &["--listen", "127.0.0.1:9000"],
+        &["--backup-url", "ws://127.0.0.1:9001"],
+        &["--backup-listen", "127.0.0.1:9001"],
     ] {
         let parsed =
             cli::Cli::try_parse_from(std::iter::once("operator_bot").chain(args.iter().copied()));

@@ -124,4 +124,32 @@ pub enum BuildError {
     /// The resiliency configuration is invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The builder was given no endpoint
+    /// ([`ConnectionActor::builder_for`](crate::ConnectionActor::builder_for) with an
+    /// empty list).
+    #[error("no endpoint to connect to")]
+    NoEndpoint,
+    /// With several endpoints: endpoint `index` (0 = the first) is invalid. The URL is
+    /// not shown (it may hold credentials).
+    #[error("endpoint {index}: {source}")]
+    InvalidEndpoint {
+        /// Its position in the list.
+        index: usize,
+        /// What is wrong with it.
+        source: Box<BuildError>,
+    },
+}
+
+impl BuildError {
+    /// `error` of endpoint `index`, named by its index when there are several.
+    pub(crate) fn at_endpoint(several: bool, index: usize, error: BuildError) -> BuildError {
+        if several {
+            BuildError::InvalidEndpoint {
+                index,
+                source: Box::new(error),
+            }
+        } else {
+            error
+        }
+    }
 }

@@ -19,6 +19,12 @@
 //!   ([`DeliveryMode::AtLeastOnce`]).
 //! - **Heartbeat**: a ping every `heartbeat_interval`; no frame within
 //!   `heartbeat_timeout` after it means the link is dead, and it is replaced.
+//! - **Credentials per attempt**: an async [`CredentialsProvider`]
+//!   ([`ConnectionBuilder::credentials`]) asked before every attempt, for headers and
+//!   query pairs that never appear in logs or `Debug` output.
+//! - **Several endpoints**: failover to the next endpoint after a failure
+//!   ([`ConnectionBuilder::endpoint`]), with final failures and `Retry-After` judged per
+//!   endpoint; events and status name the [`Endpoint`].
 //! - **Events**: every state change ([`StateChanged`]) and every incoming message
 //!   ([`Incoming`]) is published to subscriber actors.
 //! - **Observability**: a name ([`ConnectionBuilder::name`]) carried by events, status,
@@ -93,6 +99,8 @@
 pub struct ReadmeDoctests;
 
 mod connection;
+mod credentials;
+mod endpoint;
 mod error;
 mod event;
 mod id;
@@ -108,6 +116,8 @@ mod transport;
 pub use bytes::Bytes;
 pub use bytestring::ByteString;
 pub use connection::{ConnectionActor, ConnectionBuilder};
+pub use credentials::{Attempt, Credentials, CredentialsError, CredentialsProvider};
+pub use endpoint::Endpoint;
 pub use error::{BuildError, DeliveryError};
 
 /// The former name of [`DeliveryError`]: it collided with `actix::prelude::SendError`.
@@ -116,7 +126,7 @@ pub type SendError = DeliveryError;
 pub use event::{Incoming, IncomingBatch, StateChanged, Undelivered, UndeliveredReason};
 pub use id::ConnectionId;
 pub use payload::Payload;
-pub use policy::{DefaultRetryPolicy, RetryDecision, RetryPolicy};
+pub use policy::{DefaultRetryPolicy, FailureContext, RetryDecision, RetryPolicy};
 pub use reason::DisconnectReason;
 /// The rustls version used for `wss://`, to build a [`ClientConfig`](rustls::ClientConfig)
 /// for [`ConnectionBuilder::tls_config`].

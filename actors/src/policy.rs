@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::DisconnectReason;
+use crate::{DisconnectReason, Endpoint};
 
 /// What to do after a failure.
 #[non_exhaustive]
@@ -17,10 +17,39 @@ pub enum RetryDecision {
     GiveUp,
 }
 
+/// One failure as a [`RetryPolicy`] sees it: why, on which attempt, at which endpoint.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureContext {
+    /// Why the attempt or the link failed.
+    pub reason: DisconnectReason,
+    /// The reconnect attempt counter when it failed (0: the first connect, or a link
+    /// that had been stable).
+    pub attempt: u32,
+    /// The endpoint that failed.
+    pub endpoint: Endpoint,
+    /// How many endpoints the connection has.
+    pub endpoints: usize,
+}
+
+impl FailureContext {
+    /// Why the attempt or the link failed.
+    pub fn reason(&self) -> &DisconnectReason {
+        &self.reason
+    }
+}
+
 /// Decides, for each failure, whether the connection tries again.
 ///
 /// Attempt limits (`max_reconnect_attempts`) are applied after the policy: a policy only
-/// says whether a failure of this kind is worth retrying.
+/// says whether a failure of this kind is worth retrying. With several endpoints a
+/// decision applies to the endpoint that failed: [`RetryDecision::GiveUp`] drops that
+/// endpoint from the rotation, and the connection is `Failed` once every endpoint is
+/// dropped; [`RetryDecision::RetryNotBefore`] holds back that endpoint only.
+///
+/// Implement [`decide`](Self::decide) (the reason alone), or override
+/// [`decide_attempt`](Self::decide_attempt) to see the attempt number and the endpoint
+/// too; the connection calls `decide_attempt`, which by default asks `decide`.
 ///
 /// ```
 /// use tether_actix::{DisconnectReason, RetryDecision, RetryPolicy};
@@ -40,8 +69,36 @@ pub enum RetryDecision {
 /// # let _ = ServerHasTheLastWord;
 /// ```
 pub trait RetryPolicy: fmt::Debug + 'static {
-    /// Judge one failure.
+    /// Judge one failure by its reason.
     fn decide(&self, reason: &DisconnectReason) -> RetryDecision;
+
+    /// Judge one failure with its context: the attempt number and the endpoint.
+    ///
+    /// ```
+    /// use tether_actix::{DefaultRetryPolicy, DisconnectReason, FailureContext};
+    /// use tether_actix::{RetryDecision, RetryPolicy};
+    ///
+    /// /// The backup endpoint (index 1) gets one chance per outage, no more.
+    /// #[derive(Debug)]
+    /// struct SpareTheBackup;
+    ///
+    /// impl RetryPolicy for SpareTheBackup {
+    ///     fn decide(&self, reason: &DisconnectReason) -> RetryDecision {
+    ///         DefaultRetryPolicy.decide(reason)
+    ///     }
+    ///
+    ///     fn decide_attempt(&self, failure: &FailureContext) -> RetryDecision {
+    ///         if failure.endpoint.index == 1 && failure.attempt > 3 {
+    ///             return RetryDecision::GiveUp;
+    ///         }
+    ///         self.decide(failure.reason())
+    ///     }
+    /// }
+    /// # let _ = SpareTheBackup;
+    /// ```
+    fn decide_attempt(&self, failure: &FailureContext) -> RetryDecision {
+        self.decide(failure.reason())
+    }
 }
 
 /// The default policy.
@@ -65,6 +122,7 @@ pub trait RetryPolicy: fmt::Debug + 'static {
 /// | SOCKS5 reply "not allowed by ruleset", "command" or "address type not supported" | give up |
 /// | any other SOCKS5 failure reply (host or network unreachable, refused, TTL expired) | retry |
 /// | the server negotiated HTTP/2 (no WebSocket upgrade) | give up |
+/// | the credentials provider failed or timed out | retry (a failure the provider calls final gives up on its endpoint, whatever the policy) |
 /// | any other close code, or none | retry |
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DefaultRetryPolicy;
@@ -98,7 +156,8 @@ impl RetryPolicy for DefaultRetryPolicy {
             | DisconnectReason::AttemptsExhausted { .. } => RetryDecision::GiveUp,
             DisconnectReason::ClosedByServer {
                 code: Some(1008), ..
-            } => RetryDecision::GiveUp,
+            }
+            | DisconnectReason::CredentialsFailed { is_final: true, .. } => RetryDecision::GiveUp,
             _ => RetryDecision::Retry,
         }
     }
@@ -150,6 +209,14 @@ mod tests {
             },
             DisconnectReason::ConnectFailed {
                 message: "refused".into(),
+                kind: Some(std::io::ErrorKind::ConnectionRefused),
+            },
+            DisconnectReason::CredentialsFailed {
+                message: "identity service down".into(),
+                is_final: false,
+            },
+            DisconnectReason::CredentialsTimedOut {
+                after: Duration::from_secs(10),
             },
             DisconnectReason::SubscriberStalled {
                 paused_for: Duration::from_secs(30),

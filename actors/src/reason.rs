@@ -1,6 +1,7 @@
 //! Why a connection left the Connected or Connecting state.
 
 use std::fmt;
+use std::io;
 use std::time::Duration;
 
 /// Why a connection attempt failed, a link went down, or the connection ended.
@@ -15,6 +16,9 @@ pub enum DisconnectReason {
     ConnectFailed {
         /// The error as text.
         message: String,
+        /// The I/O error's kind (`ConnectionRefused`, `TimedOut`, ...), when the
+        /// failure was one.
+        kind: Option<io::ErrorKind>,
     },
     /// The server's TLS certificate was rejected: untrusted, expired, or not valid for
     /// the host. Final under the default policy: retrying cannot fix it.
@@ -61,6 +65,8 @@ pub enum DisconnectReason {
     ConnectionLost {
         /// The error as text.
         message: String,
+        /// The I/O error's kind (`ConnectionReset`, `BrokenPipe`, ...).
+        kind: Option<io::ErrorKind>,
     },
     /// The server broke the WebSocket protocol (bad frame, bad fragment sequence).
     ProtocolError {
@@ -138,6 +144,23 @@ pub enum DisconnectReason {
         /// The error as text.
         message: String,
     },
+    /// The [`CredentialsProvider`](crate::CredentialsProvider) failed, so the attempt
+    /// was never sent. Retried under the default policy unless the provider called it
+    /// final ([`CredentialsError::final_`](crate::CredentialsError::final_)), which
+    /// gives up on the attempt's endpoint whatever the policy says.
+    CredentialsFailed {
+        /// The provider's message (the provider must keep secrets out of it).
+        message: String,
+        /// Whether the provider called the failure final.
+        is_final: bool,
+    },
+    /// The credentials provider did not answer within
+    /// [`credentials_timeout`](crate::ResiliencyConfig::credentials_timeout). Retried
+    /// under the default policy.
+    CredentialsTimedOut {
+        /// The timeout that expired.
+        after: Duration,
+    },
     /// The retry policy allowed another attempt, but `max_reconnect_attempts` were used up.
     AttemptsExhausted {
         /// Attempts made.
@@ -175,6 +198,18 @@ impl DisconnectReason {
             Self::SocksRefused { .. } => "socks_refused",
             Self::ProxyProtocol { .. } => "proxy_protocol",
             Self::TunnelUnsupported { .. } => "tunnel_unsupported",
+            Self::CredentialsFailed { .. } => "credentials_failed",
+            Self::CredentialsTimedOut { .. } => "credentials_timed_out",
+        }
+    }
+
+    /// The kind of the I/O error behind a connect or read failure, when there was one:
+    /// to tell a refused connection (`ConnectionRefused`) from a reset one
+    /// (`ConnectionReset`) without reading the message.
+    pub fn io_kind(&self) -> Option<io::ErrorKind> {
+        match self {
+            Self::ConnectFailed { kind, .. } | Self::ConnectionLost { kind, .. } => *kind,
+            _ => None,
         }
     }
 
@@ -197,7 +232,7 @@ impl DisconnectReason {
 impl fmt::Display for DisconnectReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::ConnectFailed { message } => write!(f, "connect failed: {message}"),
+            Self::ConnectFailed { message, .. } => write!(f, "connect failed: {message}"),
             Self::TlsCertificate { message } => {
                 write!(f, "server certificate rejected: {message}")
             }
@@ -227,7 +262,7 @@ impl fmt::Display for DisconnectReason {
                 Ok(())
             }
             Self::StreamEnded => write!(f, "stream ended without a close frame"),
-            Self::ConnectionLost { message } => write!(f, "connection lost: {message}"),
+            Self::ConnectionLost { message, .. } => write!(f, "connection lost: {message}"),
             Self::ProtocolError { message } => write!(f, "protocol error: {message}"),
             Self::HeartbeatTimeout { timeout } => {
                 write!(f, "no answer to a heartbeat ping within {timeout:?}")
@@ -263,6 +298,14 @@ impl fmt::Display for DisconnectReason {
             Self::TunnelUnsupported { message } => {
                 write!(f, "server cannot upgrade: {message}")
             }
+            Self::CredentialsFailed {
+                message,
+                is_final: true,
+            } => write!(f, "credentials failed (final): {message}"),
+            Self::CredentialsFailed { message, .. } => write!(f, "credentials failed: {message}"),
+            Self::CredentialsTimedOut { after } => {
+                write!(f, "credentials provider did not answer within {after:?}")
+            }
             Self::AttemptsExhausted { attempts } => {
                 write!(f, "gave up after {attempts} reconnect attempts")
             }
@@ -281,7 +324,10 @@ mod tests {
     fn kinds_are_distinct_snake_case_names_without_details() {
         let text = || "secret detail 123".to_owned();
         let all = [
-            DisconnectReason::ConnectFailed { message: text() },
+            DisconnectReason::ConnectFailed {
+                message: text(),
+                kind: None,
+            },
             DisconnectReason::TlsCertificate { message: text() },
             DisconnectReason::ConnectTimeout {
                 after: Duration::from_secs(1),
@@ -296,7 +342,10 @@ mod tests {
                 description: Some(text()),
             },
             DisconnectReason::StreamEnded,
-            DisconnectReason::ConnectionLost { message: text() },
+            DisconnectReason::ConnectionLost {
+                message: text(),
+                kind: Some(std::io::ErrorKind::ConnectionReset),
+            },
             DisconnectReason::ProtocolError { message: text() },
             DisconnectReason::HeartbeatTimeout {
                 timeout: Duration::from_secs(5),
@@ -321,6 +370,13 @@ mod tests {
             },
             DisconnectReason::ProxyProtocol { message: text() },
             DisconnectReason::TunnelUnsupported { message: text() },
+            DisconnectReason::CredentialsFailed {
+                message: text(),
+                is_final: false,
+            },
+            DisconnectReason::CredentialsTimedOut {
+                after: Duration::from_secs(10),
+            },
         ];
         let kinds: HashSet<_> = all.iter().map(DisconnectReason::kind).collect();
         assert_eq!(kinds.len(), all.len());
@@ -338,5 +394,18 @@ mod tests {
             .kind(),
             "heartbeat_timeout"
         );
+    }
+
+    #[test]
+    fn io_kinds_are_kept_for_connect_and_read_failures() {
+        let refused = DisconnectReason::ConnectFailed {
+            message: "refused".into(),
+            kind: Some(std::io::ErrorKind::ConnectionRefused),
+        };
+        assert_eq!(
+            refused.io_kind(),
+            Some(std::io::ErrorKind::ConnectionRefused)
+        );
+        assert_eq!(DisconnectReason::StreamEnded.io_kind(), None);
     }
 }

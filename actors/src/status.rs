@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tether::{ConnectionState, RoundTrip};
 
-use crate::ConnectionId;
+use crate::{ConnectionId, Endpoint};
 
 /// A snapshot of a connection, answered to [`GetStatus`](crate::message::GetStatus).
 #[non_exhaustive]
@@ -15,6 +15,9 @@ pub struct Status {
     pub connection: ConnectionId,
     /// Its name, if it was given one.
     pub name: Option<Arc<str>>,
+    /// The endpoint of the current link or attempt (while `Reconnecting`: of the next
+    /// attempt).
+    pub endpoint: Endpoint,
     /// Its current state.
     pub state: ConnectionState,
     /// The reconnect attempt counter.

@@ -22,6 +22,7 @@ use tokio::sync::oneshot;
 use crate::accounting::{Fate, Later, Outcomes};
 use crate::protocol::{decode, encode, BotEvent, EventKind, HubCommand};
 use crate::timings::{humanize, Timings};
+use crate::token::TokenSource;
 use crate::work::Work;
 
 /// What a bot needs to start.
@@ -29,9 +30,10 @@ use crate::work::Work;
 pub(crate) struct BotSettings {
     /// Its name, also the last segment of its URL.
     pub(crate) name: String,
-    /// The hub's base URL, `ws://HOST:PORT`.
-    pub(crate) hub_url: String,
-    /// Bearer token for the handshake.
+    /// The hub's base URLs, `ws://HOST:PORT`, primary port first: the bot's endpoints.
+    pub(crate) hub_urls: Vec<String>,
+    /// The hub's secret: with it, the bot fetches a fresh connect token before every
+    /// connect. Without it, the handshake carries no token.
     pub(crate) token: Option<String>,
     /// Seeds the backoff jitter and the task lengths.
     pub(crate) seed: u64,
@@ -68,6 +70,8 @@ pub(crate) struct BotRecord {
     pub(crate) outcomes: Outcomes,
     /// Every state its connection entered, and when.
     pub(crate) transitions: Vec<(Instant, ConnectionState)>,
+    /// Every connect: when, and to which endpoint (0: the hub's primary port).
+    pub(crate) connects: Vec<(Instant, usize)>,
     /// The longest wait for tether to answer a `Outgoing`.
     pub(crate) longest_send_wait: Duration,
     /// Tasks completed.
@@ -91,6 +95,7 @@ pub(crate) struct Bot {
     drained: Option<oneshot::Sender<()>>,
     outcomes: Outcomes,
     transitions: Vec<(Instant, ConnectionState)>,
+    connects: Vec<(Instant, usize)>,
     longest_send_wait: Duration,
 }
 
@@ -101,17 +106,20 @@ impl Bot {
         // exists: create the context first, start the actor in it last.
         let context = Context::<Bot>::new();
         let me = context.address();
-        let url = format!("{}/bots/{}", settings.hub_url, settings.name);
+        let urls = settings
+            .hub_urls
+            .iter()
+            .map(|hub| format!("{hub}/bots/{}", settings.name));
         let timings = settings.timings.clone();
-        let mut builder = ConnectionActor::builder(url)
+        let mut builder = ConnectionActor::builder_for(urls)
             .name(settings.name.as_str())
             .configure(|config| timings.connection(config))
             .seed(settings.seed)
             .on_state(me.clone().recipient())
             .on_incoming(me.clone().recipient())
             .on_undelivered(me.recipient());
-        if let Some(token) = &settings.token {
-            builder = builder.bearer_auth(token);
+        if let Some(secret) = &settings.token {
+            builder = builder.credentials(TokenSource::new(secret.clone()).provider());
         }
         let connection = builder.start()?;
         let bot = Bot {
@@ -126,6 +134,7 @@ impl Bot {
             drained: None,
             outcomes: Outcomes::default(),
             transitions: Vec::new(),
+            connects: Vec::new(),
             longest_send_wait: Duration::ZERO,
         };
         Ok(BotHandle {
@@ -228,6 +237,9 @@ impl Handler<StateChanged> for Bot {
 
     fn handle(&mut self, change: StateChanged, _ctx: &mut Context<Self>) {
         self.transitions.push((change.at, change.to));
+        if change.to == ConnectionState::Connected {
+            self.connects.push((change.at, change.endpoint.index));
+        }
         // Entering Reconnecting repeats the reason of the Disconnected just before.
         let reason = change
             .reason
@@ -240,8 +252,8 @@ impl Handler<StateChanged> for Bot {
             .map(|delay| format!(", next try in {}", humanize(delay)))
             .unwrap_or_default();
         let line = format!(
-            "{}: {} → {}{reason}{delay}",
-            self.name, change.from, change.to
+            "{}: {} → {} (endpoint {}){reason}{delay}",
+            self.name, change.from, change.to, change.endpoint
         );
         match change.to {
             // Every retry passes through Connecting: keep it out of the default log.
@@ -320,6 +332,7 @@ impl Handler<GetRecord> for Bot {
         MessageResult(BotRecord {
             outcomes: self.outcomes.clone(),
             transitions: self.transitions.clone(),
+            connects: self.connects.clone(),
             longest_send_wait: self.longest_send_wait,
             completed: self.work.completed,
         })

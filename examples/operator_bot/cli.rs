@@ -35,15 +35,25 @@ pub(crate) struct Cli {
     #[arg(long, value_parser = parse_ws_url, conflicts_with_all = ["hub_only", "chaos", "listen"])]
     pub(crate) url: Option<String>,
 
+    /// The external hub's backup port (`ws://HOST:PORT`): the bots' second endpoint.
+    #[arg(long, value_parser = parse_ws_url, requires = "url")]
+    pub(crate) backup_url: Option<String>,
+
     /// Run only the hub, with its chaos schedule, until Ctrl-C.
     #[arg(long)]
     pub(crate) hub_only: bool,
 
-    /// Where the hub listens, with `--hub-only`.
+    /// Where the hub's primary port listens, with `--hub-only`.
     #[arg(long, requires = "hub_only", default_value = "127.0.0.1:9000")]
     pub(crate) listen: SocketAddr,
 
-    /// Bearer token: the hub refuses requests without it (401), the bots send it.
+    /// Where the hub's backup port listens, with `--hub-only`.
+    #[arg(long, requires = "hub_only", default_value = "127.0.0.1:9001")]
+    pub(crate) backup_listen: SocketAddr,
+
+    /// The hub's secret: the hub issues connect tokens (`/token`) only to holders of it
+    /// and refuses handshakes without a fresh one (401); the bots fetch one with it
+    /// before every connect.
     #[arg(long)]
     pub(crate) token: Option<String>,
 

@@ -143,7 +143,7 @@ impl Dashboard {
     }
 }
 
-/// `connected  attempt  0  next    —  buffered   0  sent   412  confirmed   409  at hub   410`
+/// `connected     primary  attempt  0  next    —  buffered   0  sent   412  confirmed   409  at hub   410`
 ///
 /// "confirmed" is tether's count (the hub's WebSocket layer answered a ping written
 /// after them), "at hub" the hub's own.
@@ -159,8 +159,9 @@ fn status_line(bot: &BotSample) -> String {
         .at_hub
         .map_or_else(|| "?".to_owned(), |count| count.to_string());
     format!(
-        "{:<12}  attempt {:>2}  next {:>5}  buffered {:>3}  sent {:>5}  confirmed {:>5}  at hub {:>5}",
+        "{:<12}  {:<7}  attempt {:>2}  next {:>5}  buffered {:>3}  sent {:>5}  confirmed {:>5}  at hub {:>5}",
         status.state.to_string(),
+        if status.endpoint.index == 0 { "primary" } else { "backup" },
         status.attempt,
         next,
         status.buffered,

@@ -4,8 +4,11 @@
 //! tether `ConnectionActor`, streaming progress back with a sequence number on every
 //! event. The hub, started in-process, misbehaves on a seeded schedule: it drops every
 //! connection, restarts on the same port, goes silent with TCP open (only the heartbeat
-//! notices), and refuses handshakes with 503 for a while. The bots ride it out:
-//! reconnecting with backoff, buffering while down, flushing in order once back.
+//! notices), and refuses handshakes with 503 at its primary port for a while. The bots
+//! ride it out: reconnecting with backoff, failing over to the hub's backup port,
+//! buffering while down, flushing in order once back. Before every connect each bot
+//! fetches a fresh single-use token from the hub (an async credentials provider); the
+//! hub refuses a stale one with 401.
 //!
 //! While it runs, one live line per bot shows its state, reconnect attempt, next delay,
 //! buffered events, events sent, events confirmed (the hub answered a ping written
@@ -32,8 +35,8 @@
 //! Or the hub and the bots in two terminals:
 //!
 //! ```text
-//! cargo run --release --example operator_bot -- --hub-only --listen 127.0.0.1:9000 --token s3cret
-//! cargo run --release --example operator_bot -- --url ws://127.0.0.1:9000 --token s3cret
+//! cargo run --release --example operator_bot -- --hub-only --listen 127.0.0.1:9000 --backup-listen 127.0.0.1:9001 --token s3cret
+//! cargo run --release --example operator_bot -- --url ws://127.0.0.1:9000 --backup-url ws://127.0.0.1:9001 --token s3cret
 //! ```
 //!
 //! It exits with 0 when every event is accounted for and every bot closed, 1 otherwise,
@@ -50,6 +53,7 @@ mod scenario;
 mod summary;
 mod timeline;
 mod timings;
+mod token;
 mod work;
 
 use std::process::ExitCode;
@@ -97,7 +101,11 @@ async fn bots(cli: &Cli, seed: u64, multi: MultiProgress) -> ExitCode {
     let chaos = ChaosLevel::from(cli.chaos);
     let (hub, title) = match &cli.url {
         Some(url) => (
-            HubChoice::External(url.clone()),
+            HubChoice::External(
+                std::iter::once(url.clone())
+                    .chain(cli.backup_url.clone())
+                    .collect(),
+            ),
             format!("{} bots → {url}, seed {seed}", cli.bots),
         ),
         None => (
@@ -159,13 +167,17 @@ async fn hub_only(cli: &Cli, seed: u64) -> ExitCode {
     let timings = Timings::demo();
     let hub = match Hub::start(HubConfig {
         listen: cli.listen,
+        backup: cli.backup_listen,
         token: cli.token.clone(),
         seed,
         tick: timings.hub_tick,
     }) {
         Ok(hub) => hub,
         Err(error) => {
-            eprintln!("error: cannot listen on {}: {error}", cli.listen);
+            eprintln!(
+                "error: cannot listen on {} and {}: {error}",
+                cli.listen, cli.backup_listen
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -175,10 +187,10 @@ async fn hub_only(cli: &Cli, seed: u64) -> ExitCode {
     } else {
         ""
     };
+    let [url, backup] = [0, 1].map(|port| hub.urls()[port].clone());
     println!(
-        "hub listening on {url} (chaos {chaos}, seed {seed}); stop with Ctrl-C.\n\
-         bots: cargo run --release --example operator_bot -- --url {url}{token}",
-        url = hub.url()
+        "hub listening on {url} and {backup} (chaos {chaos}, seed {seed}); stop with Ctrl-C.\n\
+         bots: cargo run --release --example operator_bot -- --url {url} --backup-url {backup}{token}"
     );
     let (calm, calmed) = oneshot::channel::<()>();
     let schedule = Schedule::new(chaos, seed, timings.chaos_scale);

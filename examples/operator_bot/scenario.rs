@@ -25,9 +25,9 @@ pub(crate) enum HubChoice {
     /// A hub started in this process, on a free port of 127.0.0.1, misbehaving on the
     /// chaos schedule.
     Embedded,
-    /// An external hub at this base URL (`ws://HOST:PORT`), e.g. one started with
-    /// `--hub-only`. Its counts come from its `/stats`.
-    External(String),
+    /// An external hub at these base URLs (`ws://HOST:PORT`, primary port first), e.g.
+    /// one started with `--hub-only`. Its counts come from the first one's `/stats`.
+    External(Vec<String>),
 }
 
 /// What to run.
@@ -43,7 +43,8 @@ pub(crate) struct ScenarioConfig {
     pub(crate) seed: u64,
     /// Which hub.
     pub(crate) hub: HubChoice,
-    /// Bearer token: the embedded hub requires it, the bots send it.
+    /// The hub's secret: the embedded hub requires it, the bots fetch connect tokens
+    /// with it.
     pub(crate) token: Option<String>,
     /// The pace.
     pub(crate) timings: Timings,
@@ -104,6 +105,8 @@ pub(crate) struct BotResult {
     pub(crate) accounting: Accounting,
     /// Successful connects after the first.
     pub(crate) reconnects: u64,
+    /// Every connect, from the start of the run, with its endpoint (0: primary port).
+    pub(crate) connects: Vec<(Duration, usize)>,
     /// The answer to `Close` (`None`: none within the deadline).
     pub(crate) closed: Option<ConnectionState>,
     /// Every state entered, from the start of the run.
@@ -141,6 +144,16 @@ pub(crate) struct Incident {
     pub(crate) to: Duration,
 }
 
+impl BotResult {
+    /// Connects to a different endpoint than the connect before.
+    pub(crate) fn failovers(&self) -> usize {
+        self.connects
+            .windows(2)
+            .filter(|pair| pair[0].1 != pair[1].1)
+            .count()
+    }
+}
+
 impl Report {
     /// Whether every bot's events are all accounted for.
     pub(crate) fn all_accounted(&self) -> bool {
@@ -165,21 +178,28 @@ pub(crate) async fn run(
 ) -> Result<Report, ScenarioError> {
     let started = Instant::now();
     let timings = &config.timings;
-    let (hub, hub_url) = match &config.hub {
+    let (hub, hub_urls) = match &config.hub {
         HubChoice::Embedded => {
             let hub = Hub::start(HubConfig {
                 listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+                backup: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
                 token: config.token.clone(),
                 seed: config.seed,
                 tick: timings.hub_tick,
             })?;
-            let url = hub.url();
-            (Some(hub), url)
+            let urls = hub.urls();
+            (Some(hub), urls)
         }
-        HubChoice::External(url) => (None, url.trim_end_matches('/').to_owned()),
+        HubChoice::External(urls) => (
+            None,
+            urls.iter()
+                .map(|url| url.trim_end_matches('/').to_owned())
+                .collect(),
+        ),
     };
-    let stats = StatsSource::new(hub.clone(), &hub_url, config.token.clone());
-    let bots = match start_bots(&config, &hub_url) {
+    let first = hub_urls.first().cloned().unwrap_or_default();
+    let stats = StatsSource::new(hub.clone(), &first, config.token.clone());
+    let bots = match start_bots(&config, &hub_urls) {
         Ok(bots) => bots,
         Err(error) => {
             if let Some(hub) = &hub {
@@ -283,7 +303,7 @@ async fn observe(
 
 /// Starts every bot. With an external hub, names carry this process's id, so that
 /// runs against the same hub do not mix their sequence numbers.
-fn start_bots(config: &ScenarioConfig, hub_url: &str) -> Result<Vec<BotHandle>, BuildError> {
+fn start_bots(config: &ScenarioConfig, hub_urls: &[String]) -> Result<Vec<BotHandle>, BuildError> {
     let suffix = match config.hub {
         HubChoice::Embedded => String::new(),
         HubChoice::External(_) => format!("-{:x}", std::process::id()),
@@ -292,7 +312,7 @@ fn start_bots(config: &ScenarioConfig, hub_url: &str) -> Result<Vec<BotHandle>, 
         .map(|n| {
             Bot::start(BotSettings {
                 name: format!("op-{n}{suffix}"),
-                hub_url: hub_url.to_owned(),
+                hub_urls: hub_urls.to_vec(),
                 token: config.token.clone(),
                 // Distinct per bot: bots with the same jitter reconnect in lockstep.
                 seed: config.seed.wrapping_add(n as u64),
@@ -396,6 +416,7 @@ async fn reconcile(
     }
     let BotRecord {
         transitions,
+        connects,
         longest_send_wait,
         completed,
         ..
@@ -405,6 +426,10 @@ async fn reconcile(
         accounting,
         reconnects: status.map_or(0, |s| s.counters.connects.saturating_sub(1)),
         closed,
+        connects: connects
+            .into_iter()
+            .map(|(at, endpoint)| (at.saturating_duration_since(started), endpoint))
+            .collect(),
         longest_outage: longest_outage(&transitions),
         states: transitions
             .into_iter()

@@ -137,18 +137,30 @@ pub(crate) fn render(report: &Report) -> String {
     for bot in &report.bots {
         let _ = writeln!(
             out,
-            "{}: longest outage {}, longest wait for a Send reply {} ms, {} tasks completed",
+            "{}: longest outage {}, longest wait for a Send reply {} ms, {} tasks completed, \
+             connects at primary/backup {}/{}, {} failovers",
             bot.name,
             humanize(bot.longest_outage),
             bot.longest_send_wait.as_millis(),
             bot.completed,
+            bot.connects.iter().filter(|&&(_, port)| port == 0).count(),
+            bot.connects.iter().filter(|&&(_, port)| port == 1).count(),
+            bot.failovers(),
         );
     }
     if let Some(hub) = &report.hub {
         let _ = writeln!(
             out,
-            "hub: {} handshakes accepted, {} refused with 503, {} refused with 401, {} tasks assigned",
-            hub.handshakes, hub.refused, hub.unauthorized, hub.tasks_issued
+            "hub: {} handshakes accepted (primary {}, backup {}), {} refused with 503, \
+             {} refused with 401, {} connect tokens issued, {} redeemed, {} tasks assigned",
+            hub.handshakes,
+            hub.port_handshakes[0],
+            hub.port_handshakes[1],
+            hub.refused,
+            hub.unauthorized,
+            hub.tokens_issued,
+            hub.tokens_redeemed,
+            hub.tasks_issued
         );
     }
     out

@@ -111,6 +111,15 @@ pub(crate) fn write(report: &Report, path: &Path) -> Result<(), Box<dyn Error>> 
                     )
                 }),
         )?;
+        // Each connect names the hub port it reached: failovers show as a change.
+        chart.draw_series(bot.connects.iter().map(|&(at, endpoint)| {
+            let port = if endpoint == 0 { "primary" } else { "backup" };
+            Text::new(
+                port,
+                (at.as_secs_f64(), base + STRIP.1),
+                (FONT, 10).into_font().color(&BLACK),
+            )
+        }))?;
         // Connected while the hub played dead, until the heartbeat noticed: hatched.
         for (from, to, noticed) in unnoticed_silence(report, &spans) {
             let stripes = hatch(from, to, base + STRIP.0, base + STRIP.1, end, noticed);

@@ -103,6 +103,12 @@ impl ResiliencyConfigBuilder {
         self
     }
 
+    /// Sets [`ResiliencyConfig::credentials_timeout`].
+    pub fn credentials_timeout(mut self, value: Duration) -> Self {
+        self.config.credentials_timeout = value;
+        self
+    }
+
     /// Sets [`ResiliencyConfig::max_message_size`].
     pub fn max_message_size(mut self, value: usize) -> Self {
         self.config.max_message_size = value;
@@ -164,15 +170,16 @@ impl ResiliencyConfigBuilder {
     /// 1. `jitter_percent` is at most 100, else [`ConfigError::JitterOutOfRange`]:
     ///    jitter cannot remove more than the whole delay.
     /// 2. `heartbeat_interval`, `heartbeat_timeout`, `base_backoff`,
-    ///    `max_backoff`, `connect_timeout`, `confirm_interval`, `close_timeout`,
-    ///    `max_read_pause` and `max_retry_after` are non-zero, else
+    ///    `max_backoff`, `connect_timeout`, `credentials_timeout`, `confirm_interval`,
+    ///    `close_timeout`, `max_read_pause` and `max_retry_after` are non-zero, else
     ///    [`ConfigError::ZeroDuration`] naming the first zero one: a zero
     ///    interval would ping in a busy loop, a zero timeout would declare every
     ///    link dead, a zero backoff would reconnect in a tight loop, a zero
     ///    confirmation interval would ping after every message, a zero close timeout
     ///    would hand everything back unwritten, a zero read pause would fail every
     ///    link at the first slow subscriber, a zero `Retry-After` cap would ignore
-    ///    every server that asks to be left alone.
+    ///    every server that asks to be left alone, a zero credentials timeout would fail
+    ///    every attempt before its provider could answer.
     ///    `stable_uptime` may be zero.
     /// 3. `message_buffer_size`, `message_buffer_bytes` (when `Some`),
     ///    `max_message_size`, `unconfirmed_window` and `read_ahead_bytes` are non-zero,
@@ -198,6 +205,7 @@ impl ResiliencyConfigBuilder {
             ("base_backoff", c.base_backoff),
             ("max_backoff", c.max_backoff),
             ("connect_timeout", c.connect_timeout),
+            ("credentials_timeout", c.credentials_timeout),
             ("confirm_interval", c.confirm_interval),
             ("close_timeout", c.close_timeout),
             ("max_read_pause", c.max_read_pause),

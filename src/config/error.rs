@@ -14,9 +14,9 @@ pub enum ConfigError {
     /// A duration that must be positive was zero.
     ///
     /// Applies to `heartbeat_interval`, `heartbeat_timeout`, `base_backoff`,
-    /// `max_backoff`, `connect_timeout`, `confirm_interval`, `close_timeout`,
-    /// `max_read_pause` and `max_retry_after` (not to `stable_uptime`, where zero means
-    /// "reset on connect").
+    /// `max_backoff`, `connect_timeout`, `credentials_timeout`, `confirm_interval`,
+    /// `close_timeout`, `max_read_pause` and `max_retry_after` (not to `stable_uptime`,
+    /// where zero means "reset on connect").
     #[error("{field} must be greater than zero")]
     ZeroDuration {
         /// Name of the offending setting.

@@ -41,6 +41,8 @@ pub const DEFAULT_MESSAGE_BUFFER_BYTES: Option<usize> = Some(32 * 1024 * 1024);
 pub const DEFAULT_OVERFLOW_POLICY: OverflowPolicy = OverflowPolicy::RejectNew;
 /// Default [`ResiliencyConfig::connect_timeout`]: 10 seconds.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default [`ResiliencyConfig::credentials_timeout`]: 10 seconds.
+pub const DEFAULT_CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default [`ResiliencyConfig::max_message_size`]: 16 MiB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
 /// Default [`ResiliencyConfig::stable_uptime`]: 5 seconds.
@@ -95,6 +97,7 @@ pub struct ResiliencyConfig {
     message_buffer_bytes: Option<usize>,
     overflow_policy: OverflowPolicy,
     connect_timeout: Duration,
+    credentials_timeout: Duration,
     max_message_size: usize,
     stable_uptime: Duration,
     max_retry_after: Duration,
@@ -172,6 +175,12 @@ impl ResiliencyConfig {
     /// How long one connection attempt (TCP, TLS and WebSocket handshake) may take.
     pub fn connect_timeout(&self) -> Duration {
         self.connect_timeout
+    }
+
+    /// How long a credentials provider may take to answer before an attempt; past it the
+    /// attempt fails (the connect timeout starts once the credentials are there).
+    pub fn credentials_timeout(&self) -> Duration {
+        self.credentials_timeout
     }
 
     /// Largest incoming message (frame or reassembled continuation), in bytes.
@@ -253,6 +262,7 @@ impl Default for ResiliencyConfig {
             message_buffer_bytes: DEFAULT_MESSAGE_BUFFER_BYTES,
             overflow_policy: DEFAULT_OVERFLOW_POLICY,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            credentials_timeout: DEFAULT_CREDENTIALS_TIMEOUT,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             stable_uptime: DEFAULT_STABLE_UPTIME,
             max_retry_after: DEFAULT_MAX_RETRY_AFTER,

@@ -21,6 +21,7 @@ fn defaults_of_tether_additions() {
     assert_eq!(c.message_buffer_bytes(), Some(32 * 1024 * 1024));
     assert_eq!(c.overflow_policy(), OverflowPolicy::RejectNew);
     assert_eq!(c.connect_timeout(), Duration::from_secs(10));
+    assert_eq!(c.credentials_timeout(), Duration::from_secs(10));
     assert_eq!(c.max_message_size(), 16 * 1024 * 1024);
     assert_eq!(c.stable_uptime(), Duration::from_secs(5));
     assert_eq!(c.max_retry_after(), Duration::from_secs(300));
@@ -103,7 +104,7 @@ fn jitter_above_100_is_rejected() {
 #[test]
 fn each_zero_duration_is_rejected_by_name() {
     type Set = fn(ResiliencyConfigBuilder, Duration) -> ResiliencyConfigBuilder;
-    let cases: [(&str, Set); 7] = [
+    let cases: [(&str, Set); 8] = [
         (
             "heartbeat_interval",
             ResiliencyConfigBuilder::heartbeat_interval,
@@ -115,6 +116,10 @@ fn each_zero_duration_is_rejected_by_name() {
         ("base_backoff", ResiliencyConfigBuilder::base_backoff),
         ("max_backoff", ResiliencyConfigBuilder::max_backoff),
         ("connect_timeout", ResiliencyConfigBuilder::connect_timeout),
+        (
+            "credentials_timeout",
+            ResiliencyConfigBuilder::credentials_timeout,
+        ),
         (
             "confirm_interval",
             ResiliencyConfigBuilder::confirm_interval,

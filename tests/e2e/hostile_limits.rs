@@ -211,7 +211,7 @@ async fn endless_response_head_is_cut_off_and_retried() {
     assert!(events.wait_entered(Disconnected, 1).await);
     assert_memory_bounded(memory, MEMORY_BOUND, "an endless response head");
     let head_too_large = |reason: &DisconnectReason| {
-        let DisconnectReason::ConnectFailed { message } = reason else {
+        let DisconnectReason::ConnectFailed { message, .. } = reason else {
             return false;
         };
         message.contains("large")

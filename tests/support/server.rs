@@ -88,6 +88,11 @@ struct State {
     ledger: Ledger,
     /// The code of every close frame received (`None`: a close frame without one).
     closes: Vec<Option<u16>>,
+    /// When set, a handshake without `Authorization: Bearer <token>` is refused with 401
+    /// before the mode is looked at.
+    required_bearer: Option<String>,
+    /// The query string of every handshake attempt (empty when none), in order.
+    queries: Vec<String>,
 }
 
 type Shared = Arc<Mutex<State>>;
@@ -120,6 +125,8 @@ impl TestServer {
                 next_session: 0,
                 ledger: Ledger::default(),
                 closes: Vec::new(),
+                required_bearer: None,
+                queries: Vec::new(),
             })),
         };
         server.launch(0).expect("bind 127.0.0.1:0");
@@ -191,6 +198,17 @@ impl TestServer {
     /// back), for open sessions too.
     pub(crate) fn set_mode(&self, mode: Mode) {
         lock(&self.shared).mode = mode;
+    }
+
+    /// Refuse with 401 every handshake whose `Authorization` is not `Bearer <token>`
+    /// (`None`: no check, the default). Takes effect for new handshakes.
+    pub(crate) fn require_bearer(&self, token: Option<String>) {
+        lock(&self.shared).required_bearer = token;
+    }
+
+    /// The query string of every handshake attempt so far (empty when there was none).
+    pub(crate) fn request_queries(&self) -> Vec<String> {
+        lock(&self.shared).queries.clone()
     }
 
     /// Every open session sends a close frame with `code` and ends; with `None` it
@@ -338,9 +356,22 @@ async fn ws_endpoint(
             (name.as_str().to_owned(), value)
         })
         .collect();
+    let authorized = |state: &State| match &state.required_bearer {
+        None => true,
+        Some(token) => {
+            req.headers()
+                .get(header::AUTHORIZATION)
+                .map(|value| value.as_bytes())
+                == Some(format!("Bearer {token}").as_bytes())
+        }
+    };
     let (mode, generation) = {
         let mut state = lock(&shared);
         state.ledger.attempt(headers);
+        state.queries.push(req.query_string().to_owned());
+        if !authorized(&state) {
+            return Ok(HttpResponse::Unauthorized().finish());
+        }
         (state.mode.clone(), state.generation)
     };
     match mode {

@@ -13,6 +13,7 @@ use tether::{
 };
 
 use super::dialer::{Customize, Dialer, TlsConfig};
+use super::endpoints::Endpoints;
 use super::inbox::Inbox;
 use super::lifecycle::Attempts;
 use super::metrics::Meter;
@@ -21,8 +22,8 @@ use crate::subscribers::Subscribers;
 use crate::target::Target;
 use crate::transport::{ProxyChoice, TransportConfig};
 use crate::{
-    BuildError, ConnectionId, Counters, DefaultRetryPolicy, Incoming, IncomingBatch, RetryPolicy,
-    StateChanged, Undelivered,
+    BuildError, ConnectionId, Counters, CredentialsProvider, DefaultRetryPolicy, Incoming,
+    IncomingBatch, RetryPolicy, StateChanged, Undelivered,
 };
 
 /// Configures a [`ConnectionActor`]. Obtained from [`ConnectionActor::builder`].
@@ -42,7 +43,9 @@ use crate::{
 /// # let _ = connection; Ok(()) }
 /// ```
 pub struct ConnectionBuilder {
-    url: String,
+    /// The endpoints in failover order; the first is preferred.
+    urls: Vec<String>,
+    credentials: Option<Rc<dyn CredentialsProvider>>,
     name: Option<Arc<str>>,
     config: Result<ResiliencyConfig, ConfigError>,
     seed: Option<u64>,
@@ -57,9 +60,10 @@ pub struct ConnectionBuilder {
 }
 
 impl ConnectionBuilder {
-    pub(super) fn new(url: String) -> Self {
+    pub(super) fn new(urls: Vec<String>) -> Self {
         Self {
-            url,
+            urls,
+            credentials: None,
             name: None,
             config: Ok(ResiliencyConfig::default()),
             seed: None,
@@ -145,6 +149,67 @@ impl ConnectionBuilder {
         customize: impl Fn(WebsocketsRequest) -> WebsocketsRequest + 'static,
     ) -> Self {
         self.customize = Some(Rc::new(customize));
+        self
+    }
+
+    /// Add a fallback endpoint, tried after the ones before it (`ws://`; `wss://` needs
+    /// TLS support). Headers, credentials, proxy and TLS settings apply to every
+    /// endpoint.
+    ///
+    /// Failover rule: the connection stays on an endpoint while it works. After a
+    /// failure the next attempt goes to the next endpoint in the list that is not given
+    /// up, wrapping around after the last; switching to another endpoint within a pass
+    /// through the list is immediate, and only the attempt that completes a pass waits
+    /// the backoff delay, which grows per pass. There is no automatic return to the
+    /// first endpoint while another one works.
+    ///
+    /// The retry policy judges each failure for the endpoint that failed: a final one
+    /// (say a 401) gives up on that endpoint only, a `Retry-After` (429, 503) holds back
+    /// that endpoint only (the rotation skips it while another is ready). The
+    /// connection enters `Failed` when every endpoint is given up, with the last
+    /// failure's reason, or when `max_reconnect_attempts` (counting every attempt, on
+    /// any endpoint) are used up. [`StateChanged::endpoint`] and
+    /// [`Status::endpoint`](crate::Status::endpoint) say which endpoint.
+    ///
+    /// Every URL is validated by [`build`](Self::build); with several endpoints an
+    /// invalid one is reported as [`BuildError::InvalidEndpoint`] with its index.
+    ///
+    /// ```no_run
+    /// use tether_actix::ConnectionActor;
+    ///
+    /// # #[actix::main] async fn main() -> Result<(), tether_actix::BuildError> {
+    /// let connection = ConnectionActor::builder("ws://127.0.0.1:8080/ws")
+    ///     .endpoint("ws://127.0.0.1:8081/ws")
+    ///     .start()?;
+    /// # let _ = connection; Ok(()) }
+    /// ```
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.urls.push(url.into());
+        self
+    }
+
+    /// Add several fallback endpoints, in order: see [`endpoint`](Self::endpoint).
+    pub fn endpoints<I>(mut self, urls: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.urls.extend(urls.into_iter().map(Into::into));
+        self
+    }
+
+    /// Ask this provider for the credentials of every attempt, just before it: headers
+    /// and URL query pairs for that attempt only, on top of the fixed
+    /// [`header`](Self::header)s. See [`CredentialsProvider`] (closures implement it)
+    /// and [`credentials_timeout`](tether::ResiliencyConfig::credentials_timeout).
+    ///
+    /// A provider error fails the attempt with
+    /// [`DisconnectReason::CredentialsFailed`](crate::DisconnectReason::CredentialsFailed):
+    /// retried under the default policy, unless the provider calls it final, which
+    /// gives up on the attempt's endpoint. Header values and query values are never
+    /// logged nor shown by `Debug`.
+    pub fn credentials(mut self, provider: impl CredentialsProvider) -> Self {
+        self.credentials = Some(Rc::new(provider));
         self
     }
 
@@ -257,7 +322,7 @@ impl ConnectionBuilder {
 
     /// Validate everything and build the actor, without starting it.
     pub fn build(self) -> Result<ConnectionActor, BuildError> {
-        let target = Target::parse(&self.url)?;
+        let targets = self.targets()?;
         if let Some(name) = self.invalid_header {
             return Err(BuildError::InvalidHeader { name });
         }
@@ -275,6 +340,7 @@ impl ConnectionBuilder {
         if self.name.as_deref() == Some("") {
             return Err(BuildError::EmptyName);
         }
+        let target = targets[0].clone();
         let id = ConnectionId::next();
         let span = tracing::info_span!(
             "tether.connection",
@@ -287,13 +353,20 @@ impl ConnectionBuilder {
             Some(name) => Meter::new(name, machine.state()),
             None => Meter::new(&id.to_string(), machine.state()),
         };
-        let dialer = Dialer::new(
-            target,
-            (self.headers, self.customize),
-            &config,
-            self.tls,
-            &self.transport,
-        )?;
+        let several = targets.len() > 1;
+        let mut dialers = Vec::with_capacity(targets.len());
+        for (index, target) in targets.into_iter().enumerate() {
+            let dialer = Dialer::new(
+                target,
+                (self.headers.clone(), self.customize.clone()),
+                &config,
+                self.tls.as_ref().cloned(),
+                &self.transport,
+            )
+            .map_err(|error| BuildError::at_endpoint(several, index, error))?;
+            dialers.push(dialer);
+        }
+        let dialer = Endpoints::new(dialers, self.credentials).ok_or(BuildError::NoEndpoint)?;
         Ok(ConnectionActor {
             id,
             name: self.name,
@@ -317,6 +390,21 @@ impl ConnectionBuilder {
         })
     }
 
+    /// Every URL, validated; with several, an error names the endpoint's index.
+    fn targets(&self) -> Result<Vec<Target>, BuildError> {
+        if self.urls.is_empty() {
+            return Err(BuildError::NoEndpoint);
+        }
+        let several = self.urls.len() > 1;
+        self.urls
+            .iter()
+            .enumerate()
+            .map(|(index, url)| {
+                Target::parse(url).map_err(|error| BuildError::at_endpoint(several, index, error))
+            })
+            .collect()
+    }
+
     /// Validate, build and start the actor under an actix [`Supervisor`](actix::Supervisor) on the current
     /// arbiter (call it from inside a running actix `System`). It connects at once.
     pub fn start(self) -> Result<Addr<ConnectionActor>, BuildError> {
@@ -330,6 +418,8 @@ impl fmt::Debug for ConnectionBuilder {
         f.debug_struct("ConnectionBuilder")
             .field("config", &self.config)
             .field("seed", &self.seed)
+            .field("endpoints", &self.urls.len())
+            .field("credentials", &self.credentials.is_some())
             .field("policy", &self.policy)
             .field("headers", &self.headers.len())
             .field("transport", &self.transport)

@@ -9,6 +9,7 @@ use awc::error::{ConnectError, HttpError, SendRequestError, WsClientError};
 use awc::http::header::{HeaderName, HeaderValue, InvalidHeaderName, InvalidHeaderValue};
 use awc::ws::WebsocketsRequest;
 use tether::ResiliencyConfig;
+use url::Url;
 
 use super::retry_after::{CaptureRetryAfter, RetryAfterSlot};
 use crate::target::Target;
@@ -16,7 +17,7 @@ pub(crate) use crate::transport::clients::TlsConfig;
 use crate::transport::clients::{self, SharedClient};
 use crate::transport::connector::TetherConnector;
 use crate::transport::{self, Transport, TransportConfig};
-use crate::{BuildError, DisconnectReason};
+use crate::{BuildError, Credentials, DisconnectReason};
 
 /// Whether a connect error is rustls refusing the server's certificate.
 #[cfg(feature = "rustls")]
@@ -128,13 +129,30 @@ impl Dialer {
     }
 
     /// The handshake request for the next attempt: fixed headers first, then the
-    /// per-attempt closure (which may replace them, e.g. with a fresh token). Each
-    /// request gets a fresh `Retry-After` slot; the previous attempt's is dropped.
-    pub(crate) fn request(&mut self) -> WebsocketsRequest {
+    /// attempt's credentials (headers replacing fixed ones of the same name, query pairs
+    /// appended to the URL), then the per-attempt closure. Each request gets a fresh
+    /// `Retry-After` slot; the previous attempt's is dropped.
+    pub(crate) fn request(
+        &mut self,
+        credentials: Option<&Credentials>,
+    ) -> Result<WebsocketsRequest, DisconnectReason> {
+        let url = match credentials {
+            Some(credentials) if !credentials.query_pairs().is_empty() => {
+                let mut url = Url::parse(self.target.as_str()).map_err(|_| {
+                    DisconnectReason::InvalidRequest {
+                        message: "the URL is invalid".to_owned(),
+                    }
+                })?;
+                url.query_pairs_mut()
+                    .extend_pairs(credentials.query_pairs());
+                String::from(url)
+            }
+            _ => self.target.as_str().to_owned(),
+        };
         let mut request = self
             .client
             .client()
-            .ws(self.target.as_str())
+            .ws(url)
             .max_frame_size(self.max_message_size);
         if let Some(addr) = self.pin {
             // The connector dials this address; `Host` and SNI stay the URL's.
@@ -143,6 +161,16 @@ impl Dialer {
         for (name, value) in &self.headers {
             request = request.set_header(name.clone(), value.clone());
         }
+        if let Some(credentials) = credentials {
+            if credentials.has_invalid_header() {
+                return Err(DisconnectReason::InvalidRequest {
+                    message: "a credentials header name or value is invalid".to_owned(),
+                });
+            }
+            for (name, value) in credentials.headers() {
+                request = request.set_header(name.clone(), value.clone());
+            }
+        }
         let request = match &self.customize {
             Some(customize) => customize(request),
             None => request,
@@ -150,7 +178,7 @@ impl Dialer {
         let slot = RetryAfterSlot::new();
         let request = slot.mark(request);
         self.retry_after = Some(slot);
-        request
+        Ok(request)
     }
 
     /// Turns awc's error into the reason published and judged by the retry policy.
@@ -185,8 +213,10 @@ impl Dialer {
                 } else if let Some(reason) = transport::classify(&error) {
                     reason
                 } else {
+                    let kind = Some(error.kind());
                     DisconnectReason::ConnectFailed {
                         message: SendRequestError::Connect(ConnectError::Io(error)).to_string(),
+                        kind,
                     }
                 }
             }
@@ -197,6 +227,7 @@ impl Dialer {
             }
             WsClientError::SendRequest(error) => DisconnectReason::ConnectFailed {
                 message: error.to_string(),
+                kind: None,
             },
             WsClientError::Protocol(error) => DisconnectReason::ProtocolError {
                 message: error.to_string(),

@@ -165,6 +165,7 @@ impl Handler<GetStatus> for ConnectionActor {
         MessageResult(Status {
             connection: self.id,
             name: self.name.clone(),
+            endpoint: self.dialer.endpoint().clone(),
             state: self.machine.state(),
             attempt: self.machine.attempts(),
             next_delay: self.attempts.next_delay(),

@@ -12,16 +12,18 @@ use awc::error::WsClientError;
 use awc::ws::{CloseReason, Codec, Frame, Message};
 use awc::{BoxedSocket, ClientResponse};
 use futures_util::{SinkExt, StreamExt};
+use tether::endpoints::Choice;
 use tether::{ConnectionState, Liveness};
 use tokio::sync::oneshot;
 
 use super::assembler::Assembler;
+use super::attempt::Verdict;
 use super::frame_limit::FrameLimit;
 use super::link::Link;
 use super::reader::LinkReader;
 use super::writer::LinkWriter;
 use super::ConnectionActor;
-use crate::{DisconnectReason, RetryDecision, StateChanged};
+use crate::{Credentials, DisconnectReason, StateChanged};
 
 /// How long a closing link may take to write its close frame.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
@@ -35,8 +37,8 @@ pub(super) type CloseWaiters = Vec<oneshot::Sender<ConnectionState>>;
 #[derive(Debug, Default)]
 pub(super) struct Attempts {
     started_once: bool,
-    /// A floor for the next delay (a server's `Retry-After`).
-    not_before: Option<Duration>,
+    /// Where the next attempt goes and how long it waits (chosen on failure).
+    choice: Option<Choice>,
     /// The delay of the pending reconnect, while Reconnecting.
     next_delay: Option<Duration>,
     /// Why the last link or attempt failed, for the Reconnecting event.
@@ -66,6 +68,7 @@ impl ConnectionActor {
                     from = %transition.from,
                     to = %transition.to,
                     attempt = transition.attempt,
+                    endpoint = %self.dialer.endpoint(),
                     reason = reason.as_ref().map(tracing::field::display),
                     next_delay = next_delay.map(tracing::field::debug),
                     unconfirmed,
@@ -76,6 +79,7 @@ impl ConnectionActor {
                 self.subscribers.publish_state(StateChanged {
                     connection: self.id,
                     name: self.name.clone(),
+                    endpoint: self.dialer.endpoint().clone(),
                     from: transition.from,
                     to: transition.to,
                     attempt: transition.attempt,
@@ -110,7 +114,20 @@ impl ConnectionActor {
         self.attempts.next_delay = None;
         self.generation += 1;
         let generation = self.generation;
-        let request = self.dialer.request();
+        self.authenticate(generation, ctx);
+    }
+
+    /// Sends the handshake of attempt `generation`, with its credentials.
+    pub(super) fn dial(
+        &mut self,
+        generation: u64,
+        credentials: Option<Credentials>,
+        ctx: &mut Context<Self>,
+    ) {
+        let request = match self.dialer.current_mut().request(credentials.as_ref()) {
+            Ok(request) => request,
+            Err(reason) => return self.fail(ctx, reason),
+        };
         // `spawn`, not `wait`: Sends keep being buffered while the handshake runs.
         let attempt = request
             .connect()
@@ -128,7 +145,7 @@ impl ConnectionActor {
         match dialed {
             Err(()) => self.fail(ctx, DisconnectReason::ConnectTimeout { after: timeout }),
             Ok(Err(error)) => {
-                let reason = self.dialer.classify(error, timeout);
+                let reason = self.dialer.current().classify(error, timeout);
                 self.fail(ctx, reason);
             }
             Ok(Ok((_response, framed))) => self.on_connected(generation, framed, ctx),
@@ -200,9 +217,9 @@ impl ConnectionActor {
             );
             return;
         }
-        match self.policy.decide(&reason) {
-            RetryDecision::GiveUp => self.finish(ctx, ConnectionState::Failed, reason),
-            _ if !self.machine.should_reconnect() => {
+        match self.judge(&reason) {
+            Verdict::GiveUp => self.finish(ctx, ConnectionState::Failed, reason),
+            Verdict::Exhausted => {
                 let attempts = self.machine.attempts();
                 self.finish(
                     ctx,
@@ -210,11 +227,10 @@ impl ConnectionActor {
                     DisconnectReason::AttemptsExhausted { attempts },
                 );
             }
-            RetryDecision::RetryNotBefore(floor) => {
-                self.attempts.not_before = Some(floor);
+            Verdict::Retry(choice) => {
+                self.attempts.choice = Some(choice);
                 ctx.stop();
             }
-            RetryDecision::Retry => ctx.stop(),
         }
     }
 
@@ -225,10 +241,8 @@ impl ConnectionActor {
         if index == 0 {
             self.backoff.reset();
         }
-        let mut delay = self.backoff.delay(index);
-        if let Some(floor) = self.attempts.not_before.take() {
-            delay = delay.max(floor);
-        }
+        let choice = self.attempts.choice.take();
+        let delay = self.wait_before(choice);
         let reason = self.attempts.last_reason.clone();
         if !self.enter(ConnectionState::Reconnecting, reason, Some(delay), 0) {
             let attempts = self.machine.attempts();

@@ -18,8 +18,10 @@
 //! gone, it hands everything back and stops (`watch.rs`).
 
 mod assembler;
+mod attempt;
 mod builder;
 mod dialer;
+mod endpoints;
 mod frame_limit;
 mod handlers;
 mod heartbeat;
@@ -44,7 +46,7 @@ use tether::{Backoff, Outbox, ResiliencyConfig, StateMachine};
 pub use builder::ConnectionBuilder;
 pub(crate) use settle::SettleOrphans;
 
-use self::dialer::Dialer;
+use self::endpoints::Endpoints;
 use self::inbox::Inbox;
 use self::lifecycle::{Attempts, CloseWaiters};
 use self::link::Link;
@@ -65,7 +67,8 @@ pub struct ConnectionActor {
     name: Option<Arc<str>>,
     span: tracing::Span,
     config: ResiliencyConfig,
-    dialer: Dialer,
+    /// The endpoints, their dialers and the credentials provider.
+    dialer: Endpoints,
     policy: Box<dyn RetryPolicy>,
     machine: StateMachine,
     backoff: Backoff,
@@ -94,7 +97,18 @@ impl ConnectionActor {
     ///
     /// Nothing is validated or connected until [`ConnectionBuilder::start`].
     pub fn builder(url: impl Into<String>) -> ConnectionBuilder {
-        ConnectionBuilder::new(url.into())
+        ConnectionBuilder::new(vec![url.into()])
+    }
+
+    /// Starts building a connection with several endpoints, in failover order (the
+    /// first is preferred): see [`ConnectionBuilder::endpoint`] for the failover rule.
+    /// An empty list is a [`BuildError::NoEndpoint`](crate::BuildError::NoEndpoint).
+    pub fn builder_for<I>(urls: I) -> ConnectionBuilder
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        ConnectionBuilder::new(urls.into_iter().map(Into::into).collect())
     }
 
     /// This connection's id, as carried by its events.

@@ -150,6 +150,7 @@ impl ConnectionActor {
             // A reset or a read error is a lost connection, not a protocol violation.
             Err(WsProtocolError::Io(error)) => Err(DisconnectReason::ConnectionLost {
                 message: error.to_string(),
+                kind: Some(error.kind()),
             }),
             Err(error) => Err(DisconnectReason::ProtocolError {
                 message: error.to_string(),

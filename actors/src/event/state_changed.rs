@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 use actix::Message;
 use tether::ConnectionState;
 
-use crate::{ConnectionId, DisconnectReason};
+use crate::{ConnectionId, DisconnectReason, Endpoint};
 
 /// One state transition of a connection, published to every state subscriber.
 ///
@@ -17,6 +17,9 @@ pub struct StateChanged {
     pub connection: ConnectionId,
     /// Its name, if it was given one.
     pub name: Option<Arc<str>>,
+    /// The endpoint the transition concerns: the one connecting, connected or lost;
+    /// on entering `Reconnecting`, the one the next attempt goes to.
+    pub endpoint: Endpoint,
     /// The state it left.
     pub from: ConnectionState,
     /// The state it entered.

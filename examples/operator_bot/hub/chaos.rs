@@ -4,7 +4,8 @@
 //! Every kind of outage a WebSocket client meets in production, one at a time:
 //! connections dropped, the server restarted on the same port, a half-dead server that
 //! keeps TCP open but answers nothing (only the heartbeat can tell), and handshakes
-//! refused with 503. The kinds come in rounds, each round a shuffled set of all four,
+//! refused with 503 at the primary port (the bots fail over to the backup port). The
+//! kinds come in rounds, each round a shuffled set of all four,
 //! so even a short run shows every one of them.
 
 use std::fmt;
@@ -50,7 +51,8 @@ pub(crate) enum Misbehaviour {
     Restart,
     /// TCP kept open, nothing answered: heartbeats expire.
     Silent,
-    /// Connections dropped and new handshakes refused with 503 for a while.
+    /// The primary port's connections dropped and its new handshakes refused with 503
+    /// for a while; the backup port serves.
     Refuse,
 }
 
@@ -66,7 +68,7 @@ impl fmt::Display for Misbehaviour {
             Self::Drop => "drop",
             Self::Restart => "restart",
             Self::Silent => "silent",
-            Self::Refuse => "503",
+            Self::Refuse => "503 at primary",
         })
     }
 }
@@ -221,9 +223,12 @@ async fn misbehave(hub: &Hub, planned: Planned) -> std::io::Result<()> {
             tracing::info!("hub: answering again");
         }
         Misbehaviour::Refuse => {
-            tracing::warn!("hub: dropping everyone and refusing handshakes with 503 for {lasts}");
+            tracing::warn!(
+                "hub: primary port {} drops everyone and refuses handshakes with 503 for {lasts}",
+                hub.addr()
+            );
             hub.set_mode(Mode::Refusing);
-            hub.drop_all();
+            hub.drop_port(0);
             actix::clock::sleep(planned.lasts).await;
             hub.set_mode(Mode::Serving);
             tracing::info!("hub: accepting handshakes again");

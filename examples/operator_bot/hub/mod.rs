@@ -1,18 +1,21 @@
 //! The hub: an actix-web WebSocket server that hands tasks to bots, counts what they
 //! report, and misbehaves on request (see [`chaos`]).
 //!
-//! Endpoints:
+//! It listens on two ports, the primary and the backup, with the same routes:
+//! - `GET /token`: a fresh connect token (see [`tokens`]);
 //! - `GET /bots/{name}`: the WebSocket of bot `name`;
 //! - `GET /stats`: what the hub has seen, as JSON ([`HubStats`]).
 //!
-//! Both check `Authorization: Bearer <token>` when the hub has a token, and answer 401
-//! otherwise.
+//! When the hub has a secret, `/token` and `/stats` want `Authorization: Bearer
+//! <secret>`, and `/bots/{name}` wants `Authorization: Bearer <connect token>`, a
+//! token from `/token` not used before; 401 otherwise.
 
 pub(crate) mod chaos;
 mod dispatch;
 mod ledger;
 mod server;
 mod session;
+mod tokens;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -32,6 +35,7 @@ use self::dispatch::{Desk, TaskIds};
 use self::ledger::Ledger;
 pub(crate) use self::ledger::Tally;
 use self::session::{Kick, Session};
+use self::tokens::Tokens;
 use crate::protocol::{decode, BotEvent};
 
 /// How long a restart retries binding its old port before giving up.
@@ -42,9 +46,12 @@ const DRAIN_DEADLINE: Duration = Duration::from_secs(5);
 /// How the hub is set up.
 #[derive(Debug, Clone)]
 pub(crate) struct HubConfig {
-    /// Where to listen; port 0 picks a free one.
+    /// Where the primary port listens; port 0 picks a free one.
     pub(crate) listen: SocketAddr,
-    /// Bearer token every request must carry, if any.
+    /// Where the backup port listens; port 0 picks a free one.
+    pub(crate) backup: SocketAddr,
+    /// The secret that `/token` and `/stats` want, if any; with it, every WebSocket
+    /// handshake needs a fresh connect token.
     pub(crate) token: Option<String>,
     /// Seeds the hub's choices (prompts, steers, cancels).
     pub(crate) seed: u64,
@@ -61,7 +68,7 @@ pub(crate) enum Mode {
     /// open, but nothing is answered (not even pings) and nothing is read until the
     /// hub wakes up.
     Silent,
-    /// New handshakes are refused with 503.
+    /// New handshakes at the primary port are refused with 503 (the backup serves).
     Refusing,
 }
 
@@ -99,8 +106,14 @@ struct State {
     mode: Mode,
     token: Option<String>,
     tick: Duration,
-    server: Option<ServerHandle>,
+    /// Per port (0: primary, 1: backup), while it listens.
+    servers: [Option<ServerHandle>; 2],
     sessions: HashMap<u64, Addr<Session>>,
+    /// The sessions that came in through each port (some may have ended).
+    by_port: [Vec<Addr<Session>>; 2],
+    /// Handshakes accepted per port.
+    port_handshakes: [u64; 2],
+    tokens: Tokens,
     next_session: u64,
     bots: BTreeMap<String, BotRecord>,
     ids: TaskIds,
@@ -125,7 +138,8 @@ fn lock(shared: &Mutex<State>) -> MutexGuard<'_, State> {
 #[derive(Debug, Clone)]
 pub(crate) struct Hub {
     shared: Shared,
-    addr: SocketAddr,
+    /// Primary, backup.
+    addrs: [SocketAddr; 2],
 }
 
 /// What the hub has seen, served as JSON by `GET /stats`.
@@ -141,6 +155,18 @@ pub(crate) struct HubStats {
     pub(crate) refused: u64,
     /// Requests refused with 401.
     pub(crate) unauthorized: u64,
+    /// Handshakes accepted at the primary and at the backup port.
+    #[serde(default)]
+    pub(crate) port_handshakes: [u64; 2],
+    /// Connect tokens issued by `/token`.
+    #[serde(default)]
+    pub(crate) tokens_issued: u64,
+    /// Handshakes that presented a fresh connect token (when the hub has a secret).
+    #[serde(default)]
+    pub(crate) tokens_redeemed: u64,
+    /// Handshakes refused for a missing, used or expired connect token.
+    #[serde(default)]
+    pub(crate) tokens_refused: u64,
     /// Tasks assigned in all.
     pub(crate) tasks_issued: u64,
 }
@@ -163,8 +189,11 @@ impl Hub {
             mode: Mode::Serving,
             token: config.token,
             tick: config.tick,
-            server: None,
+            servers: [None, None],
             sessions: HashMap::new(),
+            by_port: [Vec::new(), Vec::new()],
+            port_handshakes: [0, 0],
+            tokens: Tokens::default(),
             next_session: 0,
             bots: BTreeMap::new(),
             ids: TaskIds::default(),
@@ -174,19 +203,27 @@ impl Hub {
             refused: 0,
             unauthorized: 0,
         }));
-        let (addr, handle) = server::launch(shared.clone(), config.listen)?;
-        lock(&shared).server = Some(handle);
-        Ok(Hub { shared, addr })
+        let (primary, handle) = server::launch(shared.clone(), config.listen, 0)?;
+        lock(&shared).servers[0] = Some(handle);
+        let (backup, handle) = server::launch(shared.clone(), config.backup, 1)?;
+        lock(&shared).servers[1] = Some(handle);
+        Ok(Hub {
+            shared,
+            addrs: [primary, backup],
+        })
     }
 
-    /// The address the hub listens on (the same across restarts).
+    /// The primary port's address (the same across restarts).
     pub(crate) fn addr(&self) -> SocketAddr {
-        self.addr
+        self.addrs[0]
     }
 
-    /// The base URL bots connect to: `ws://ADDR`.
-    pub(crate) fn url(&self) -> String {
-        format!("ws://{}", self.addr)
+    /// The base URLs of both ports, primary first: the bots' endpoints.
+    pub(crate) fn urls(&self) -> Vec<String> {
+        self.addrs
+            .iter()
+            .map(|addr| format!("ws://{addr}"))
+            .collect()
     }
 
     /// A snapshot of what the hub has seen.
@@ -213,6 +250,22 @@ impl Hub {
         }
     }
 
+    /// Drops every connection that came in through `port` (0: primary, 1: backup).
+    pub(crate) fn drop_port(&self, port: usize) -> usize {
+        let sessions = {
+            let mut state = lock(&self.shared);
+            let Some(list) = state.by_port.get_mut(port) else {
+                return 0;
+            };
+            list.retain(Addr::connected);
+            list.clone()
+        };
+        for session in &sessions {
+            session.do_send(Kick);
+        }
+        sessions.len()
+    }
+
     /// Drops every open connection abruptly: TCP closed, no close frame.
     pub(crate) fn drop_all(&self) -> usize {
         let sessions: Vec<_> = lock(&self.shared).sessions.values().cloned().collect();
@@ -222,34 +275,37 @@ impl Hub {
         sessions.len()
     }
 
-    /// Stops the server (dropping every connection), stays down for `down`, then
-    /// listens again on the same port.
+    /// Stops the server on both ports (dropping every connection), stays down for
+    /// `down`, then listens again on the same ports.
     pub(crate) async fn restart(&self, down: Duration) -> io::Result<()> {
         self.stop().await;
         actix::clock::sleep(down).await;
-        let deadline = Instant::now() + REBIND_DEADLINE;
-        loop {
-            match server::launch(self.shared.clone(), self.addr) {
-                Ok((_, handle)) => {
-                    lock(&self.shared).server = Some(handle);
-                    return Ok(());
+        for (port, &addr) in self.addrs.iter().enumerate() {
+            let deadline = Instant::now() + REBIND_DEADLINE;
+            loop {
+                match server::launch(self.shared.clone(), addr, port) {
+                    Ok((_, handle)) => {
+                        lock(&self.shared).servers[port] = Some(handle);
+                        break;
+                    }
+                    // The old listener may take a moment to be released.
+                    Err(error) if Instant::now() < deadline => {
+                        tracing::debug!(%error, "rebinding {addr}; retrying");
+                        actix::clock::sleep(Duration::from_millis(20)).await;
+                    }
+                    Err(error) => return Err(error),
                 }
-                // The old listener may take a moment to be released.
-                Err(error) if Instant::now() < deadline => {
-                    tracing::debug!(%error, "rebinding {}; retrying", self.addr);
-                    actix::clock::sleep(Duration::from_millis(20)).await;
-                }
-                Err(error) => return Err(error),
             }
         }
+        Ok(())
     }
 
     /// Stops listening and drops every open connection; returns once they are gone
     /// (or after a few seconds).
     pub(crate) async fn stop(&self) {
         self.drop_all();
-        let handle = lock(&self.shared).server.take();
-        if let Some(handle) = handle {
+        let handles = lock(&self.shared).servers.each_mut().map(Option::take);
+        for handle in handles.into_iter().flatten() {
             // Not graceful: a graceful stop would wait for WebSocket sessions, which
             // never end by themselves.
             handle.stop(false).await;
@@ -288,6 +344,10 @@ fn snapshot(state: &State) -> HubStats {
         handshakes: state.handshakes,
         refused: state.refused,
         unauthorized: state.unauthorized,
+        port_handshakes: state.port_handshakes,
+        tokens_issued: state.tokens.issued,
+        tokens_redeemed: state.tokens.redeemed,
+        tokens_refused: state.tokens.refused,
         tasks_issued: state.ids.issued(),
     }
 }

@@ -1,0 +1,11 @@
+//! Fresh credentials for every connection attempt, from an async provider.
+
+mod attempt;
+mod error;
+mod provider;
+mod set;
+
+pub use attempt::Attempt;
+pub use error::CredentialsError;
+pub use provider::CredentialsProvider;
+pub use set::Credentials;
