@@ -1,14 +1,13 @@
 //! End-to-end: an async credentials provider is asked before every attempt; its
 //! failures, its timeout and its final errors are failed attempts judged like any other.
 
-mod support;
-
 use std::cell::RefCell;
 use std::future;
 use std::rc::Rc;
 use std::time::Duration;
 
-use support::{recorded, wait_until, TestServer, PATIENCE};
+use crate::support;
+use crate::support::{recorded, wait_until, TestServer, PATIENCE};
 use tether_actix::message::{Delivery, Outgoing};
 use tether_actix::{
     Attempt, ConnectionActor, ConnectionState, Credentials, CredentialsError, DisconnectReason,

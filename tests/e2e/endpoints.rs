@@ -1,11 +1,10 @@
 //! End-to-end: several endpoints with failover. Final failures and `Retry-After` are
 //! per endpoint; events and status name the endpoint.
 
-mod support;
-
 use std::time::Duration;
 
-use support::{recorded, wait_status, wait_until, Mode, TestServer, PATIENCE};
+use crate::support;
+use crate::support::{recorded, wait_status, wait_until, Mode, TestServer, PATIENCE};
 use tether_actix::message::Outgoing;
 use tether_actix::{BuildError, ConnectionActor, ConnectionState, DisconnectReason};
 
