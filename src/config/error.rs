@@ -15,7 +15,7 @@ pub enum ConfigError {
     ///
     /// Applies to `heartbeat_interval`, `heartbeat_timeout`, `base_backoff`,
     /// `max_backoff`, `connect_timeout`, `confirm_interval`, `close_timeout`,
-    /// `max_read_pause` and `max_retry_after` (not to `stable_uptime`, where zero means
+    /// `setup_timeout`, `max_read_pause` and `max_retry_after` (not to `stable_uptime`, where zero means
     /// "reset on connect").
     #[error("{field} must be greater than zero")]
     ZeroDuration {
