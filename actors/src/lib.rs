@@ -95,7 +95,9 @@ pub struct ReadmeDoctests;
 mod connection;
 mod error;
 mod event;
+mod handle;
 mod id;
+mod link_info;
 pub mod message;
 mod payload;
 mod policy;
@@ -108,7 +110,9 @@ mod transport;
 pub use bytes::Bytes;
 pub use bytestring::ByteString;
 pub use connection::{ConnectionActor, ConnectionBuilder};
-pub use error::{BuildError, DeliveryError};
+pub use error::{BuildError, CloseError, ConnectionGone, DeliveryError, NotConnected};
+pub use handle::Connection;
+pub use link_info::LinkInfo;
 
 /// The former name of [`DeliveryError`]: it collided with `actix::prelude::SendError`.
 #[deprecated(since = "0.2.0", note = "renamed to `DeliveryError`")]

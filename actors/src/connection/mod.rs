@@ -19,6 +19,8 @@
 
 mod assembler;
 mod builder;
+mod closing;
+mod control;
 mod dialer;
 mod frame_limit;
 mod handlers;
@@ -31,6 +33,7 @@ mod outbound;
 mod reader;
 mod retry_after;
 mod settle;
+mod setup;
 mod subscriptions;
 mod watch;
 mod writer;
@@ -43,12 +46,14 @@ use tether::{Backoff, Outbox, ResiliencyConfig, StateMachine};
 
 pub use builder::ConnectionBuilder;
 
+use self::closing::Closing;
 use self::dialer::Dialer;
 use self::inbox::Inbox;
-use self::lifecycle::{Attempts, CloseWaiters};
+use self::lifecycle::Attempts;
 use self::link::Link;
 use self::metrics::Meter;
 use self::outbound::Outbound;
+use self::setup::Setup;
 use self::watch::AddressWatch;
 use crate::message::Orphans;
 use crate::subscribers::Subscribers;
@@ -81,8 +86,14 @@ pub struct ConnectionActor {
     link: Option<Link>,
     /// Incremented per attempt, so callbacks of an earlier attempt are recognised.
     generation: u64,
-    /// `Close` arrived while Connected: flushing before the close frame.
-    closing: Option<CloseWaiters>,
+    /// A `Close` under way: flushing before the close frame.
+    closing: Option<Closing>,
+    /// Counts closes, so a deadline timer knows its own.
+    close_serial: u64,
+    /// What every new link writes first (`ConnectionBuilder::on_connect`).
+    setup: Option<Setup>,
+    /// `WaitConnected` callers, answered on Connected or on a terminal state.
+    ready_waiters: Vec<tokio::sync::oneshot::Sender<Result<(), tether::ConnectionState>>>,
     mailbox_capacity: usize,
     /// Metrics (nothing without the `metrics` feature).
     meter: Meter,
@@ -104,6 +115,11 @@ impl ConnectionActor {
     /// This connection's name, if [`ConnectionBuilder::name`] gave it one.
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
+    }
+
+    /// Whether a link is up and its setup done: a message is written now.
+    fn is_ready(&self) -> bool {
+        self.link.as_ref().is_some_and(|link| !link.in_setup())
     }
 }
 
