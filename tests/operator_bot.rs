@@ -108,6 +108,17 @@ async fn wild_chaos_loses_no_event_without_a_report_and_every_bot_closes() {
             bot.name
         );
     }
+    // Every connection registered in its setup before any event on it.
+    let hub = report.hub.as_ref().expect("the embedded hub's stats");
+    assert!(
+        hub.registrations >= report.bots.len() as u64,
+        "registrations: {}",
+        hub.registrations
+    );
+    assert_eq!(
+        hub.registration_violations, 0,
+        "events before their connection's registration:\n{summary}"
+    );
     let kinds: HashSet<_> = report.misbehaved.iter().map(|m| m.what).collect();
     assert_eq!(
         kinds.len(),

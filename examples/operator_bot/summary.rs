@@ -150,6 +150,11 @@ pub(crate) fn render(report: &Report) -> String {
             "hub: {} handshakes accepted, {} refused with 503, {} refused with 401, {} tasks assigned",
             hub.handshakes, hub.refused, hub.unauthorized, hub.tasks_issued
         );
+        let _ = writeln!(
+            out,
+            "hub: {} registrations (each bot's setup, on every connect), {} events before their connection's registration",
+            hub.registrations, hub.registration_violations
+        );
     }
     out
 }

@@ -109,6 +109,8 @@ struct State {
     handshakes: u64,
     refused: u64,
     unauthorized: u64,
+    registrations: u64,
+    registration_violations: u64,
 }
 
 type Shared = Arc<Mutex<State>>;
@@ -143,6 +145,13 @@ pub(crate) struct HubStats {
     pub(crate) unauthorized: u64,
     /// Tasks assigned in all.
     pub(crate) tasks_issued: u64,
+    /// Bot registrations (one per connection on which the bot's setup arrived).
+    #[serde(default)]
+    pub(crate) registrations: u64,
+    /// Events that arrived on a connection before its registration: 0, since
+    /// tether writes the setup before anything buffered.
+    #[serde(default)]
+    pub(crate) registration_violations: u64,
 }
 
 /// What the hub has seen from one bot.
@@ -173,6 +182,8 @@ impl Hub {
             handshakes: 0,
             refused: 0,
             unauthorized: 0,
+            registrations: 0,
+            registration_violations: 0,
         }));
         let (addr, handle) = server::launch(shared.clone(), config.listen)?;
         lock(&shared).server = Some(handle);
@@ -289,5 +300,7 @@ fn snapshot(state: &State) -> HubStats {
         refused: state.refused,
         unauthorized: state.unauthorized,
         tasks_issued: state.ids.issued(),
+        registrations: state.registrations,
+        registration_violations: state.registration_violations,
     }
 }
