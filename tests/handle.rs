@@ -17,9 +17,7 @@ async fn on_own_arbiter(url: String) -> (Connection, actix::Arbiter) {
     let arbiter = actix::Arbiter::new();
     let (tx, rx) = tokio::sync::oneshot::channel();
     arbiter.spawn_fn(move || {
-        let connection = ConnectionActor::builder(url)
-            .start_connection()
-            .expect("valid config");
+        let connection = ConnectionActor::builder(url).start().expect("valid config");
         let _ = tx.send(connection);
     });
     (rx.await.expect("started"), arbiter)

@@ -30,7 +30,7 @@ use crate::{
 /// use std::time::Duration;
 /// use tether_actix::ConnectionActor;
 ///
-/// let connection = ConnectionActor::builder("ws://127.0.0.1:8080/ws").start_connection()?;
+/// let connection = ConnectionActor::builder("ws://127.0.0.1:8080/ws").start()?;
 /// connection.connected(Duration::from_secs(5)).await?;
 /// connection.send("hello").await?;
 /// connection.close().await?;

@@ -64,10 +64,14 @@
 //!         .start()?;
 //!
 //!     // Accepted whatever the state: written now, or buffered until connected.
-//!     let delivery = connection.send(message::Outgoing::text("hello")).await??;
+//!     let delivery = connection.send("hello").await?;
 //!     println!("{delivery:?}");
 //!
-//!     connection.send(message::Close).await?;
+//!     // Or actix-style, with the address.
+//!     let status = connection.addr().send(message::GetStatus).await?;
+//!     println!("{}", status.state);
+//!
+//!     connection.close().await?;
 //!     Ok(())
 //! }
 //! ```

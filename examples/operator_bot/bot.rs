@@ -124,7 +124,7 @@ impl Bot {
         if let Some(token) = &settings.token {
             builder = builder.bearer_auth(token);
         }
-        let connection = builder.start()?;
+        let connection = builder.start()?.into_addr();
         let bot = Bot {
             name: settings.name.clone(),
             connection: connection.clone(),

@@ -184,7 +184,10 @@ pub(crate) fn quick(config: ResiliencyConfigBuilder) -> ResiliencyConfigBuilder 
 /// Starts `builder`, recorded, with [`quick`] timings.
 pub(crate) fn connect_with(builder: ConnectionBuilder) -> (Addr<ConnectionActor>, Events) {
     let (builder, events) = recorded(builder.configure(quick));
-    let addr = builder.start().expect("test connection config is valid");
+    let addr = builder
+        .start()
+        .expect("test connection config is valid")
+        .into_addr();
     (addr, events)
 }
 
@@ -199,9 +202,7 @@ pub(crate) fn connect_handle_with(
     adjust: impl FnOnce(ResiliencyConfigBuilder) -> ResiliencyConfigBuilder,
 ) -> (Connection, Events) {
     let (builder, events) = recorded(builder.configure(|config| adjust(quick(config))));
-    let connection = builder
-        .start_connection()
-        .expect("test connection config is valid");
+    let connection = builder.start().expect("test connection config is valid");
     (connection, events)
 }
 
@@ -212,7 +213,10 @@ pub(crate) fn connect(
 ) -> (Addr<ConnectionActor>, Events) {
     let (builder, events) =
         recorded(ConnectionActor::builder(url).configure(|config| adjust(quick(config))));
-    let addr = builder.start().expect("test connection config is valid");
+    let addr = builder
+        .start()
+        .expect("test connection config is valid")
+        .into_addr();
     (addr, events)
 }
 

@@ -368,12 +368,7 @@ impl ConnectionBuilder {
     /// on the current arbiter (call it from inside a running actix `System`). It
     /// connects at once. The [`Connection`] handle gives the actor's address with
     /// [`addr`](Connection::addr) or [`into_addr`](Connection::into_addr).
-    pub fn start(self) -> Result<actix::Addr<ConnectionActor>, BuildError> {
-        self.start_connection().map(Connection::into_addr)
-    }
-
-    /// [`start`](Self::start), returning the [`Connection`] handle.
-    pub fn start_connection(self) -> Result<Connection, BuildError> {
+    pub fn start(self) -> Result<Connection, BuildError> {
         let actor = self.build()?;
         let (id, name) = (actor.id, actor.name.clone());
         let addr = Supervisor::start(move |_| actor);
