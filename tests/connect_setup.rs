@@ -46,6 +46,8 @@ async fn the_setup_comes_first_on_every_link_across_five_restarts() {
                 .confirm_setup(confirm),
         );
         assert!(events.wait_entered(Connected, 1).await);
+        // Read by the server before the first stop (unconfirmed, they may be in flight).
+        assert!(wait_until(PATIENCE, || server.texts_by_session().len() >= 2).await);
         for round in 1..=5 {
             server.stop().await;
             let (status, down) = wait_status(connection.addr(), |s| s.state != Connected).await;
@@ -58,7 +60,17 @@ async fn the_setup_comes_first_on_every_link_across_five_restarts() {
             assert!(events.wait_entered(Connected, round + 1).await);
             // Read by the server before the next stop (else at-most-once hands them back).
             let by_now = (round + 1) * 2 + round * 3;
-            assert!(wait_until(PATIENCE, || server.texts_by_session().len() >= by_now).await);
+            assert!(
+                wait_until(PATIENCE, || server.texts_by_session().len() >= by_now).await,
+                "round {round} (confirm: {confirm}): server saw {:?}; states {:?}; status {:?}",
+                server.texts_by_session(),
+                events
+                    .states()
+                    .iter()
+                    .map(|change| (change.to, change.reason.clone()))
+                    .collect::<Vec<_>>(),
+                connection.status().await
+            );
         }
         // Six links: each wrote its two setup messages, links 2..=6 then the three
         // messages buffered while the server was down.
@@ -128,7 +140,13 @@ async fn an_unconfirmed_setup_fails_the_attempt_and_keeps_the_buffer() {
 
     server.set_mode(Mode::Echo);
     assert!(events.wait_entered(Connected, 1).await);
-    assert!(wait_until(PATIENCE, || server.received_texts().len() >= 3).await);
+    assert!(
+        wait_until(PATIENCE, || server
+            .received_texts()
+            .iter()
+            .any(|t| t == "m2"))
+        .await
+    );
     let seen = server.texts_by_session();
     let last = seen.last().expect("something arrived").0;
     let texts: Vec<&str> = seen

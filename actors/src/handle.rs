@@ -177,3 +177,15 @@ impl From<Connection> for Addr<ConnectionActor> {
         connection.into_addr()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Connection;
+
+    fn clone_and_send<T: Clone + Send + 'static>() {}
+
+    #[test]
+    fn the_handle_is_clone_and_send() {
+        clone_and_send::<Connection>();
+    }
+}
