@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{connect_handle, setup, wait_status, Mode, PATIENCE};
+use support::{connect_handle, setup, wait_status, wait_until, Mode, PATIENCE};
 use tether_actix::message::{Delivery, OutgoingBatch};
 use tether_actix::{
     Connection, ConnectionActor, ConnectionState, DeliveryError, NotConnected, Payload,
@@ -107,4 +107,29 @@ async fn connected_waits_for_the_connection_or_gives_up_in_time() {
         }),
         "a final failure ends the wait"
     );
+}
+
+#[actix_web::test]
+async fn a_full_mailbox_makes_the_handle_wait_and_loses_nothing() {
+    let server = setup().await;
+    let (connection, _events) =
+        connect_handle(ConnectionActor::builder(server.url()).mailbox_capacity(1));
+    connection.connected(PATIENCE).await.expect("connected");
+    // All handed over at once through one handle (one actix sender, which actix lets
+    // exceed the capacity once, then parks): most find the mailbox full and wait.
+    let connection = &connection;
+    let sends = (0..200).map(|i| async move { connection.send(format!("m{i}")).await });
+    let answers = futures_util::future::join_all(sends).await;
+    assert!(
+        answers
+            .iter()
+            .all(|answer| matches!(answer, Ok(Delivery::Sent))),
+        "{answers:?}"
+    );
+    assert!(wait_until(PATIENCE, || server.received_texts().len() >= 200).await);
+    let mut received = server.received_texts();
+    received.sort();
+    let mut sent: Vec<String> = (0..200).map(|i| format!("m{i}")).collect();
+    sent.sort();
+    assert_eq!(received, sent, "each message exactly once");
 }

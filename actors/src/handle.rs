@@ -159,6 +159,7 @@ impl Connection {
         match self.addr.try_send(handover) {
             Ok(()) => {}
             Err(MailboxSendError::Full(handover)) => {
+                tracing::trace!(connection = %self.id, "mailbox full: waiting for room");
                 // A `MailboxError` here means the handover was dropped: it answered.
                 let _ = self.addr.send(handover).await;
             }
