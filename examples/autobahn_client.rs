@@ -191,7 +191,8 @@ async fn session(
         .retry_policy(NeverRetry)
         .on_state(session.clone().recipient())
         .on_incoming(session.clone().recipient())
-        .start()?;
+        .start()?
+        .into_addr();
     session.do_send(Attach(connection.clone()));
     let mut ended = std::pin::pin!(ended);
     match tokio::time::timeout(timeout, &mut ended).await {

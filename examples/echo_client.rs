@@ -49,7 +49,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let connection = ConnectionActor::builder(url)
         .on_incoming(printer.clone().recipient())
         .on_state(printer.recipient())
-        .start()?;
+        .start()?
+        .into_addr();
     for text in ["one", "two", "three"] {
         let delivery = connection.send(message::Outgoing::text(text)).await??;
         println!("{text}: {delivery:?}");

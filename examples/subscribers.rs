@@ -133,7 +133,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .on_state(logger.clone().recipient())
         .on_undelivered(logger.recipient())
-        .start()?;
+        .start()?
+        .into_addr();
     let counter = EchoCounter::default().start();
     connection
         .send(message::SubscribeIncoming(counter.clone().recipient()))

@@ -72,7 +72,7 @@ async fn tokens_go_in_headers_are_fresh_per_attempt_and_never_logged() {
                 request.bearer_auth(format!("{ROTATING_PREFIX}{}", counter.get()))
             }),
     );
-    let connection = builder.start().expect("valid");
+    let connection = builder.start().expect("valid").into_addr();
     assert!(events.wait_entered(ConnectionState::Connected, 1).await);
 
     // A full reconnect cycle: the link drops, the next attempt gets a new token.
@@ -122,7 +122,7 @@ async fn tokens_go_in_headers_are_fresh_per_attempt_and_never_logged() {
         let shown = format!("{built:?}");
         assert!(!shown.contains("SECRET"), "{shown}");
         let (builder, proxied) = recorded(builder);
-        let _connection = builder.start().expect("valid");
+        let _connection = builder.start().expect("valid").into_addr();
         assert!(proxied.wait_entered(ConnectionState::Reconnecting, 2).await);
         for change in proxied.states() {
             let shown = format!("{change:?}");
@@ -177,7 +177,7 @@ async fn tokens_go_in_headers_are_fresh_per_attempt_and_never_logged() {
         let shown = format!("{change:?}");
         assert!(!shown.contains("SECRET"), "{shown}");
     }
-    let (status, _) = support::wait_status(&connection, |_| true).await;
+    let (status, _) = support::wait_status(connection.addr(), |_| true).await;
     let shown = format!("{status:?}");
     assert!(!shown.contains("SECRET"), "{shown}");
 

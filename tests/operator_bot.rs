@@ -133,6 +133,16 @@ async fn wild_chaos_loses_no_event_without_a_report_and_every_bot_closes() {
     );
     assert!(hub.tokens_issued >= hub.tokens_redeemed);
     assert_eq!(hub.unauthorized, 0, "a bot was refused:\n{summary}");
+    // Every connection registered in its setup before any event on it.
+    assert!(
+        hub.registrations >= report.bots.len() as u64,
+        "registrations: {}",
+        hub.registrations
+    );
+    assert_eq!(
+        hub.registration_violations, 0,
+        "events before their connection's registration:\n{summary}"
+    );
     let kinds: HashSet<_> = report.misbehaved.iter().map(|m| m.what).collect();
     assert_eq!(
         kinds.len(),
@@ -255,7 +265,7 @@ async fn a_stale_token_is_refused_with_401() {
     }
     assert_eq!(hub.stats().handshakes, 1, "the fresh token is accepted");
     hub.drop_all();
-    let status = until_terminal(&connection).await;
+    let status = until_terminal(connection.addr()).await;
     assert_eq!(status.state, ConnectionState::Failed, "{status:?}");
     let stats = hub.stats();
     assert_eq!((stats.handshakes, stats.tokens_redeemed), (1, 1));

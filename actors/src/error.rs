@@ -153,3 +153,50 @@ impl BuildError {
         }
     }
 }
+
+/// Why a [`CloseWith`](crate::message::CloseWith) was refused; nothing was closed.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CloseError {
+    /// The code may not be sent in a close frame: only 1000 and 3000 to 4999 may.
+    #[error("close code {code} may not be sent: use 1000 or 3000-4999")]
+    InvalidCode {
+        /// The refused code.
+        code: u16,
+    },
+    /// The reason is longer than the 123 bytes a close frame can carry.
+    #[error("close reason of {len} bytes is longer than 123")]
+    ReasonTooLong {
+        /// Its length in bytes.
+        len: usize,
+    },
+}
+
+/// Why [`Connection::connected`](crate::Connection::connected) returned without a
+/// connection.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotConnected {
+    /// Not Connected within the time given.
+    #[error("not connected within {after:?}")]
+    TimedOut {
+        /// The time given.
+        after: std::time::Duration,
+    },
+    /// The connection ended first (`Closed` or `Failed`); [`Reopen`](crate::message::Reopen)
+    /// brings it back.
+    #[error("connection ended: {state}")]
+    Ended {
+        /// The terminal state.
+        state: tether::ConnectionState,
+    },
+    /// The connection actor is gone (its system stopped).
+    #[error("connection actor is gone")]
+    Gone,
+}
+
+/// The connection actor is gone (its system stopped), so the request could not be
+/// made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("connection actor is gone")]
+pub struct ConnectionGone;

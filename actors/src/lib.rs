@@ -70,10 +70,14 @@
 //!         .start()?;
 //!
 //!     // Accepted whatever the state: written now, or buffered until connected.
-//!     let delivery = connection.send(message::Outgoing::text("hello")).await??;
+//!     let delivery = connection.send("hello").await?;
 //!     println!("{delivery:?}");
 //!
-//!     connection.send(message::Close).await?;
+//!     // Or actix-style, with the address.
+//!     let status = connection.addr().send(message::GetStatus).await?;
+//!     println!("{}", status.state);
+//!
+//!     connection.close().await?;
 //!     Ok(())
 //! }
 //! ```
@@ -103,7 +107,9 @@ mod credentials;
 mod endpoint;
 mod error;
 mod event;
+mod handle;
 mod id;
+mod link_info;
 pub mod message;
 mod payload;
 mod policy;
@@ -118,7 +124,9 @@ pub use bytestring::ByteString;
 pub use connection::{ConnectionActor, ConnectionBuilder};
 pub use credentials::{Attempt, Credentials, CredentialsError, CredentialsProvider};
 pub use endpoint::Endpoint;
-pub use error::{BuildError, DeliveryError};
+pub use error::{BuildError, CloseError, ConnectionGone, DeliveryError, NotConnected};
+pub use handle::Connection;
+pub use link_info::LinkInfo;
 
 /// The former name of [`DeliveryError`]: it collided with `actix::prelude::SendError`.
 #[deprecated(since = "0.2.0", note = "renamed to `DeliveryError`")]

@@ -166,6 +166,25 @@ pub enum DisconnectReason {
         /// Attempts made.
         attempts: u32,
     },
+    /// The link was up, but its setup (the messages of
+    /// [`on_connect`](crate::ConnectionBuilder::on_connect)) did not complete: the
+    /// server closed or dropped the link first, or did not confirm the setup within
+    /// `setup_timeout`. The attempt counts as failed; nothing buffered was written.
+    /// Retried under the default policy.
+    SetupFailed {
+        /// What ended the setup ([`SetupTimeout`](Self::SetupTimeout), or the link's
+        /// failure).
+        cause: Box<DisconnectReason>,
+    },
+    /// The setup was not written and confirmed within `setup_timeout`; the cause of a
+    /// [`SetupFailed`](Self::SetupFailed).
+    SetupTimeout {
+        /// The timeout that expired.
+        after: Duration,
+    },
+    /// The application asked for a new link ([`message::Reconnect`](crate::message::Reconnect)):
+    /// the live one was closed (code 1000) and the connection reconnects at once.
+    ReconnectRequested,
 }
 
 impl DisconnectReason {
@@ -200,6 +219,9 @@ impl DisconnectReason {
             Self::TunnelUnsupported { .. } => "tunnel_unsupported",
             Self::CredentialsFailed { .. } => "credentials_failed",
             Self::CredentialsTimedOut { .. } => "credentials_timed_out",
+            Self::SetupFailed { .. } => "setup_failed",
+            Self::SetupTimeout { .. } => "setup_timeout",
+            Self::ReconnectRequested => "reconnect_requested",
         }
     }
 
@@ -224,6 +246,8 @@ impl DisconnectReason {
             Self::ClosedByServer { code, .. } => Some(code.unwrap_or(1000)),
             Self::CloseRequested => Some(1000),
             Self::Abandoned => Some(1001),
+            Self::SetupFailed { cause } => cause.close_code(),
+            Self::SetupTimeout { .. } | Self::ReconnectRequested => Some(1000),
             _ => None,
         }
     }
@@ -278,6 +302,9 @@ impl fmt::Display for DisconnectReason {
             ),
             Self::CloseRequested => write!(f, "close requested"),
             Self::Abandoned => write!(f, "the last address of the connection was dropped"),
+            Self::SetupFailed { cause } => write!(f, "setup failed: {cause}"),
+            Self::SetupTimeout { after } => write!(f, "setup not confirmed within {after:?}"),
+            Self::ReconnectRequested => write!(f, "reconnect requested"),
             Self::ProxyUnreachable { message } => write!(f, "{message}"),
             Self::ProxyRejected { status } => {
                 write!(f, "proxy refused the tunnel with HTTP {status}")
@@ -377,6 +404,13 @@ mod tests {
             DisconnectReason::CredentialsTimedOut {
                 after: Duration::from_secs(10),
             },
+            DisconnectReason::SetupFailed {
+                cause: Box::new(DisconnectReason::StreamEnded),
+            },
+            DisconnectReason::SetupTimeout {
+                after: Duration::from_secs(1),
+            },
+            DisconnectReason::ReconnectRequested,
         ];
         let kinds: HashSet<_> = all.iter().map(DisconnectReason::kind).collect();
         assert_eq!(kinds.len(), all.len());

@@ -14,13 +14,13 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tether_actix::message::{self, Delivery};
 use tether_actix::{
-    BuildError, ConnectionActor, ConnectionState, DeliveryError, Incoming, StateChanged,
-    Undelivered, UndeliveredReason,
+    BuildError, ConnectionActor, ConnectionState, DeliveryError, Incoming, LinkInfo, Payload,
+    StateChanged, Undelivered, UndeliveredReason,
 };
 use tokio::sync::oneshot;
 
 use crate::accounting::{Fate, Later, Outcomes};
-use crate::protocol::{decode, encode, BotEvent, EventKind, HubCommand};
+use crate::protocol::{decode, encode, BotEvent, EventKind, HubCommand, Register};
 use crate::timings::{humanize, Timings};
 use crate::token::TokenSource;
 use crate::work::Work;
@@ -117,11 +117,22 @@ impl Bot {
             .seed(settings.seed)
             .on_state(me.clone().recipient())
             .on_incoming(me.clone().recipient())
-            .on_undelivered(me.recipient());
+            .on_undelivered(me.recipient())
+            .on_connect({
+                // On every connect, before anything buffered: tell the hub who this is.
+                let bot = settings.name.clone();
+                move |link: &LinkInfo| {
+                    let register = Register {
+                        bot: bot.clone(),
+                        link: link.link,
+                    };
+                    vec![Payload::from(encode(&register))]
+                }
+            });
         if let Some(secret) = &settings.token {
             builder = builder.credentials(TokenSource::new(secret.clone()).provider());
         }
-        let connection = builder.start()?;
+        let connection = builder.start()?.into_addr();
         let bot = Bot {
             name: settings.name.clone(),
             connection: connection.clone(),

@@ -38,6 +38,18 @@ pub(crate) enum HubCommand {
     },
 }
 
+/// A bot's first message on every connection (its setup, written before anything
+/// buffered): who it is, and which of its links this is. The hub counts any event that
+/// arrives on a connection before its registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename = "register")]
+pub(crate) struct Register {
+    /// The bot's name.
+    pub(crate) bot: String,
+    /// Its link number (1 for the first connection).
+    pub(crate) link: u64,
+}
+
 /// One event from a bot: its sequence number and what happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct BotEvent {

@@ -162,6 +162,11 @@ pub(crate) fn render(report: &Report) -> String {
             hub.tokens_redeemed,
             hub.tasks_issued
         );
+        let _ = writeln!(
+            out,
+            "hub: {} registrations (each bot's setup, on every connect), {} events before their connection's registration",
+            hub.registrations, hub.registration_violations
+        );
     }
     out
 }

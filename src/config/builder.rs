@@ -151,6 +151,12 @@ impl ResiliencyConfigBuilder {
         self
     }
 
+    /// Sets [`ResiliencyConfig::setup_timeout`].
+    pub fn setup_timeout(mut self, value: Duration) -> Self {
+        self.config.setup_timeout = value;
+        self
+    }
+
     /// Sets [`ResiliencyConfig::read_ahead_bytes`].
     pub fn read_ahead_bytes(mut self, value: usize) -> Self {
         self.config.read_ahead_bytes = value;
@@ -171,12 +177,13 @@ impl ResiliencyConfigBuilder {
     ///    jitter cannot remove more than the whole delay.
     /// 2. `heartbeat_interval`, `heartbeat_timeout`, `base_backoff`,
     ///    `max_backoff`, `connect_timeout`, `credentials_timeout`, `confirm_interval`,
-    ///    `close_timeout`, `max_read_pause` and `max_retry_after` are non-zero, else
+    ///    `close_timeout`, `setup_timeout`, `max_read_pause` and `max_retry_after` are non-zero, else
     ///    [`ConfigError::ZeroDuration`] naming the first zero one: a zero
     ///    interval would ping in a busy loop, a zero timeout would declare every
     ///    link dead, a zero backoff would reconnect in a tight loop, a zero
     ///    confirmation interval would ping after every message, a zero close timeout
-    ///    would hand everything back unwritten, a zero read pause would fail every
+    ///    would hand everything back unwritten, a zero setup timeout would fail every
+    ///    connect, a zero read pause would fail every
     ///    link at the first slow subscriber, a zero `Retry-After` cap would ignore
     ///    every server that asks to be left alone, a zero credentials timeout would fail
     ///    every attempt before its provider could answer.
@@ -208,6 +215,7 @@ impl ResiliencyConfigBuilder {
             ("credentials_timeout", c.credentials_timeout),
             ("confirm_interval", c.confirm_interval),
             ("close_timeout", c.close_timeout),
+            ("setup_timeout", c.setup_timeout),
             ("max_read_pause", c.max_read_pause),
             ("max_retry_after", c.max_retry_after),
         ];

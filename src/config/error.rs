@@ -15,8 +15,8 @@ pub enum ConfigError {
     ///
     /// Applies to `heartbeat_interval`, `heartbeat_timeout`, `base_backoff`,
     /// `max_backoff`, `connect_timeout`, `credentials_timeout`, `confirm_interval`,
-    /// `close_timeout`, `max_read_pause` and `max_retry_after` (not to `stable_uptime`,
-    /// where zero means "reset on connect").
+    /// `close_timeout`, `setup_timeout`, `max_read_pause` and `max_retry_after` (not to
+    /// `stable_uptime`, where zero means "reset on connect").
     #[error("{field} must be greater than zero")]
     ZeroDuration {
         /// Name of the offending setting.

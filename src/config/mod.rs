@@ -59,6 +59,8 @@ pub const DEFAULT_CONFIRM_INTERVAL: Duration = Duration::from_millis(50);
 pub const DEFAULT_UNCONFIRMED_WINDOW: usize = 256;
 /// Default [`ResiliencyConfig::close_timeout`]: 10 seconds.
 pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default [`ResiliencyConfig::setup_timeout`]: 10 seconds.
+pub const DEFAULT_SETUP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default [`ResiliencyConfig::read_ahead_bytes`]: 4 MiB.
 pub const DEFAULT_READ_AHEAD_BYTES: usize = 4 * 1024 * 1024;
 /// Default [`ResiliencyConfig::max_read_pause`]: 30 seconds.
@@ -105,6 +107,7 @@ pub struct ResiliencyConfig {
     confirm_interval: Duration,
     unconfirmed_window: usize,
     close_timeout: Duration,
+    setup_timeout: Duration,
     read_ahead_bytes: usize,
     max_read_pause: Duration,
 }
@@ -231,6 +234,13 @@ impl ResiliencyConfig {
         self.close_timeout
     }
 
+    /// How long the setup of a new link may take: writing the messages of the
+    /// connect hook and, when it asks for confirmation, the server's answer to the ping
+    /// that follows them. A setup not done by then fails the attempt.
+    pub fn setup_timeout(&self) -> Duration {
+        self.setup_timeout
+    }
+
     /// Bytes of incoming messages held for message subscribers whose mailboxes are
     /// full. Below this bound the socket keeps being read, so pings, pongs and close
     /// frames keep being answered while a subscriber is slow; at the bound, reading
@@ -270,6 +280,7 @@ impl Default for ResiliencyConfig {
             confirm_interval: DEFAULT_CONFIRM_INTERVAL,
             unconfirmed_window: DEFAULT_UNCONFIRMED_WINDOW,
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
+            setup_timeout: DEFAULT_SETUP_TIMEOUT,
             read_ahead_bytes: DEFAULT_READ_AHEAD_BYTES,
             max_read_pause: DEFAULT_MAX_READ_PAUSE,
         }

@@ -25,6 +25,7 @@ fn defaults_of_tether_additions() {
     assert_eq!(c.max_message_size(), 16 * 1024 * 1024);
     assert_eq!(c.stable_uptime(), Duration::from_secs(5));
     assert_eq!(c.max_retry_after(), Duration::from_secs(300));
+    assert_eq!(c.setup_timeout(), Duration::from_secs(10));
 }
 
 #[test]
@@ -104,7 +105,7 @@ fn jitter_above_100_is_rejected() {
 #[test]
 fn each_zero_duration_is_rejected_by_name() {
     type Set = fn(ResiliencyConfigBuilder, Duration) -> ResiliencyConfigBuilder;
-    let cases: [(&str, Set); 8] = [
+    let cases: [(&str, Set); 9] = [
         (
             "heartbeat_interval",
             ResiliencyConfigBuilder::heartbeat_interval,
@@ -125,6 +126,7 @@ fn each_zero_duration_is_rejected_by_name() {
             ResiliencyConfigBuilder::confirm_interval,
         ),
         ("max_retry_after", ResiliencyConfigBuilder::max_retry_after),
+        ("setup_timeout", ResiliencyConfigBuilder::setup_timeout),
     ];
     for (name, set) in cases {
         let result = set(ResiliencyConfig::builder(), Duration::ZERO).build();

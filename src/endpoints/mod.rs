@@ -121,6 +121,14 @@ impl Rotation {
         }
     }
 
+    /// Forgets every failure: all endpoints live and free, the first one current, the
+    /// cycle count at zero (a connection brought back after it ended).
+    pub fn revive(&mut self) {
+        self.health.fill(Health::default());
+        self.current = 0;
+        self.cycles = 0;
+    }
+
     /// Starts counting cycles from zero again, so that the backoff starts from its
     /// first step (call it when the attempt counter was reset by a stable link).
     pub fn reset_cycles(&mut self) {

@@ -156,3 +156,22 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn revive_forgets_every_failure_and_starts_over_at_the_first() {
+    let mut two = rotation(2);
+    let now = Instant::now();
+    two.hold_until(1, now + Duration::from_secs(60));
+    two.mark_dead(0);
+    assert_eq!(two.advance(now).map(|choice| choice.index), Some(1));
+    two.mark_dead(1);
+    assert!(two.all_dead());
+    two.revive();
+    assert!(!two.all_dead());
+    assert_eq!(two.current(), 0);
+    let choice = two.advance(now).expect("alive again");
+    assert_eq!(
+        (choice.index, choice.cycle, choice.not_before),
+        (1, None, None)
+    );
+}

@@ -158,6 +158,33 @@ impl StateMachine {
         })
     }
 
+    /// Leaves a terminal state (`Closed` or `Failed`) for `Disconnected`, with the
+    /// attempt counter reset: the connection starts over as if new. No
+    /// [`transition`](Self::transition) leaves a terminal state; this is the one way
+    /// back, for an explicit request to reopen.
+    ///
+    /// # Errors
+    ///
+    /// [`TransitionError::Illegal`] when the state is not terminal; the machine is
+    /// unchanged.
+    pub fn reopen(&mut self) -> Result<Transition, TransitionError> {
+        let from = self.state;
+        if !from.is_terminal() {
+            return Err(TransitionError::Illegal {
+                from,
+                to: ConnectionState::Disconnected,
+            });
+        }
+        self.state = ConnectionState::Disconnected;
+        self.attempts = 0;
+        self.connected_at = None;
+        Ok(Transition {
+            from,
+            to: ConnectionState::Disconnected,
+            attempt: 0,
+        })
+    }
+
     /// Resets the attempt counter if the current connection has been up for
     /// `stable_uptime` by `now`; does nothing when not connected.
     ///

@@ -326,3 +326,23 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn reopen_leaves_a_terminal_state_with_attempts_reset() {
+    let now = Instant::now();
+    let mut sm = StateMachine::new(Some(1), Duration::ZERO);
+    assert!(matches!(sm.reopen(), Err(TransitionError::Illegal { .. })));
+    sm.transition(Reconnecting, now).unwrap();
+    sm.transition(Failed, now).unwrap();
+    assert_eq!(sm.attempts(), 1);
+    let reopened = sm.reopen().unwrap();
+    assert_eq!(
+        (reopened.from, reopened.to, reopened.attempt),
+        (Failed, Disconnected, 0)
+    );
+    assert_eq!((sm.state(), sm.attempts()), (Disconnected, 0));
+    assert!(sm.should_reconnect());
+    sm.transition(Connecting, now).unwrap();
+    sm.transition(Closed, now).unwrap();
+    assert_eq!(sm.reopen().unwrap().from, Closed);
+}

@@ -163,7 +163,8 @@ async fn incoming_batches_carry_every_message_once_in_order_within_their_bounds(
     let connection = builder
         .on_incoming_batch(recorder.recipient())
         .start()
-        .expect("valid configuration");
+        .expect("valid configuration")
+        .into_addr();
     assert!(events.wait_entered(Connected, 1).await);
 
     for n in 0..COUNT {

@@ -44,7 +44,7 @@ async fn a_provider_failing_twice_then_answering_connects_with_its_token() {
                 }
             }),
     );
-    let connection = builder.start().expect("valid");
+    let connection = builder.start().expect("valid").into_addr();
     assert!(events.wait_entered(ConnectionState::Connected, 1).await);
 
     assert_eq!(*asked.borrow(), [(0, 0), (1, 0), (2, 0)]);
@@ -96,7 +96,7 @@ async fn sends_are_buffered_while_the_provider_runs() {
                 }
             }),
     );
-    let connection = builder.start().expect("valid");
+    let connection = builder.start().expect("valid").into_addr();
     assert!(events.wait_entered(ConnectionState::Connecting, 1).await);
     // The mailbox is not blocked by the provider: the message is answered Buffered.
     let delivery = connection
@@ -169,7 +169,7 @@ async fn a_final_provider_error_fails_the_connection_whatever_the_policy() {
                 Err::<Credentials, _>(CredentialsError::final_("account locked"))
             }),
     );
-    let connection = builder.start().expect("valid");
+    let connection = builder.start().expect("valid").into_addr();
     assert!(events.wait_entered(ConnectionState::Failed, 1).await);
     let failed = events.last_entry(ConnectionState::Failed);
     assert_eq!(

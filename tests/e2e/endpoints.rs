@@ -32,7 +32,7 @@ async fn fails_over_from_503_then_401_and_stays_on_the_healthy_endpoint() {
             .endpoint(backup.url())
             .configure(support::quick),
     );
-    let connection = builder.start().expect("valid");
+    let connection = builder.start().expect("valid").into_addr();
     assert!(events.wait_entered(ConnectionState::Connected, 1).await);
 
     // 503 at the primary: straight to the backup, without a backoff wait.
@@ -186,5 +186,36 @@ async fn a_bad_endpoint_is_named_by_its_index() {
     assert!(
         matches!(single, Err(BuildError::UnsupportedScheme(_))),
         "{single:?}"
+    );
+}
+
+#[actix_web::test]
+async fn reopen_after_every_endpoint_failed_starts_over_at_the_first() {
+    let first = TestServer::start().await;
+    let second = TestServer::start().await;
+    for server in [&first, &second] {
+        server.set_mode(Mode::Refuse {
+            status: 401,
+            retry_after: None,
+        });
+    }
+    let (builder, events) = recorded(
+        ConnectionActor::builder_for([first.url(), second.url()]).configure(support::quick),
+    );
+    let connection = builder.start().expect("valid");
+    assert!(events.wait_entered(ConnectionState::Failed, 1).await);
+
+    // The credentials were fixed: both endpoints are worth trying again.
+    first.set_mode(Mode::Echo);
+    second.set_mode(Mode::Echo);
+    assert!(connection.reopen().await.expect("actor alive"));
+    assert!(events.wait_entered(ConnectionState::Connected, 1).await);
+    assert_eq!(
+        events.last_entry(ConnectionState::Connected).endpoint.index,
+        0
+    );
+    assert_eq!(
+        endpoints_entering(&events, ConnectionState::Connecting),
+        [0, 1, 0]
     );
 }

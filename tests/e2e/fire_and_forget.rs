@@ -18,7 +18,7 @@ async fn a_message_refused_by_a_full_buffer_is_reported_undelivered() {
             .base_backoff(Duration::from_secs(30))
             .max_backoff(Duration::from_secs(30))
     }));
-    let connection = builder.start().expect("valid configuration");
+    let connection = builder.start().expect("valid configuration").into_addr();
 
     for n in 0..5 {
         connection.do_send(message::Outgoing::text(format!("m{n}")));
@@ -41,7 +41,7 @@ async fn a_message_refused_by_a_full_buffer_is_reported_undelivered() {
 async fn messages_for_a_closed_connection_are_reported_undelivered() {
     let server = setup().await;
     let (builder, events) = recorded(ConnectionActor::builder(server.url()));
-    let connection = builder.start().expect("valid configuration");
+    let connection = builder.start().expect("valid configuration").into_addr();
     let state = connection.send(message::Close).await.expect("actor alive");
     assert_eq!(state, ConnectionState::Closed);
 

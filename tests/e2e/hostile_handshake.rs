@@ -195,7 +195,7 @@ async fn invalid_header_from_on_request_is_final_and_not_reported() {
                 request.set_header("authorization", format!("Bearer {token}"))
             }),
     );
-    let connection = builder.start().expect("valid at build time");
+    let connection = builder.start().expect("valid at build time").into_addr();
     assert!(
         events.wait_entered(Failed, 1).await,
         "{:?}",

@@ -156,7 +156,7 @@ async fn a_flooding_server_is_slowed_down_instead_of_filling_memory() {
             })
             .on_incoming(slow.recipient()),
     );
-    let connection = builder.start().expect("valid");
+    let connection = builder.start().expect("valid").into_addr();
     assert!(events.wait_entered(ConnectionState::Connected, 1).await);
 
     const FLOOD: usize = 3_000;

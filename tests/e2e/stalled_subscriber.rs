@@ -104,7 +104,8 @@ async fn a_stuck_subscriber_blocks_neither_sends_nor_the_heartbeat_nor_close() {
     let connection = builder
         .on_incoming(stuck.recipient())
         .start()
-        .expect("valid configuration");
+        .expect("valid configuration")
+        .into_addr();
     assert!(events.wait_entered(Connected, 1).await);
 
     // Every message is echoed back to the stuck subscriber.
@@ -163,7 +164,8 @@ async fn a_long_stall_fails_the_link_and_every_received_message_is_still_deliver
     let connection = builder
         .on_incoming(stuck.recipient())
         .start()
-        .expect("valid configuration");
+        .expect("valid configuration")
+        .into_addr();
     assert!(events.wait_entered(Connected, 1).await);
 
     let payload = "x".repeat(200);
@@ -268,7 +270,7 @@ async fn a_subscriber_awaiting_its_own_send_does_not_deadlock() {
     let server = setup().await;
     let (builder, events) =
         recorded(ConnectionActor::builder(server.url()).configure(quick_heartbeat));
-    let connection = builder.start().expect("valid configuration");
+    let connection = builder.start().expect("valid configuration").into_addr();
     let confirmed = Arc::new(AtomicUsize::new(0));
     let responder = Responder {
         connection: connection.clone(),

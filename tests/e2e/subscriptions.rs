@@ -110,7 +110,7 @@ async fn subscribing_twice_at_build_time_delivers_each_event_once() {
             .on_incoming(tally.clone().recipient())
             .on_incoming(tally.clone().recipient()),
     );
-    let _connection = builder.start().expect("valid");
+    let _connection = builder.start().expect("valid").into_addr();
     assert!(events.wait_entered(Connected, 1).await);
     server.send_all(ServerMessage::Text("one".into()));
     assert!(events.wait_incoming(1).await);
@@ -178,7 +178,7 @@ async fn a_subscriber_from_the_builder_can_unsubscribe() {
             .configure(support::quick)
             .on_state(tally.clone().recipient()),
     );
-    let connection = builder.start().expect("valid");
+    let connection = builder.start().expect("valid").into_addr();
     assert!(events.wait_entered(Connected, 1).await);
     let removed = connection
         .send(UnsubscribeState(tally.clone().recipient()))

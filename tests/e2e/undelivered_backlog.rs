@@ -45,7 +45,8 @@ async fn drop_oldest_refuses_instead_of_evicting_into_a_stuck_subscriber() {
     let connection = builder
         .on_undelivered(Stuck.start().recipient())
         .start()
-        .expect("valid configuration");
+        .expect("valid configuration")
+        .into_addr();
 
     let (mut buffered, mut refused) = (0, 0);
     for n in 0..SENDS {

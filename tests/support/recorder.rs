@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix::{Actor, Addr, Context, Handler};
 use tether_actix::message::GetStatus;
 use tether_actix::{
-    ConnectionActor, ConnectionBuilder, ConnectionState, Incoming, Payload,
+    Connection, ConnectionActor, ConnectionBuilder, ConnectionState, Incoming, Payload,
     ResiliencyConfigBuilder, StateChanged, Status, Undelivered, UndeliveredReason,
 };
 
@@ -184,8 +184,26 @@ pub(crate) fn quick(config: ResiliencyConfigBuilder) -> ResiliencyConfigBuilder 
 /// Starts `builder`, recorded, with [`quick`] timings.
 pub(crate) fn connect_with(builder: ConnectionBuilder) -> (Addr<ConnectionActor>, Events) {
     let (builder, events) = recorded(builder.configure(quick));
-    let addr = builder.start().expect("test connection config is valid");
+    let addr = builder
+        .start()
+        .expect("test connection config is valid")
+        .into_addr();
     (addr, events)
+}
+
+/// Starts `builder`, recorded, with [`quick`] timings; returns the typed handle.
+pub(crate) fn connect_handle(builder: ConnectionBuilder) -> (Connection, Events) {
+    connect_handle_with(builder, |config| config)
+}
+
+/// [`connect_handle`] with `adjust` applied on top of the [`quick`] timings.
+pub(crate) fn connect_handle_with(
+    builder: ConnectionBuilder,
+    adjust: impl FnOnce(ResiliencyConfigBuilder) -> ResiliencyConfigBuilder,
+) -> (Connection, Events) {
+    let (builder, events) = recorded(builder.configure(|config| adjust(quick(config))));
+    let connection = builder.start().expect("test connection config is valid");
+    (connection, events)
 }
 
 /// Starts a recorded connection to `url` with [`quick`] timings and `adjust` on top.
@@ -195,7 +213,10 @@ pub(crate) fn connect(
 ) -> (Addr<ConnectionActor>, Events) {
     let (builder, events) =
         recorded(ConnectionActor::builder(url).configure(|config| adjust(quick(config))));
-    let addr = builder.start().expect("test connection config is valid");
+    let addr = builder
+        .start()
+        .expect("test connection config is valid")
+        .into_addr();
     (addr, events)
 }
 

@@ -93,6 +93,10 @@ struct State {
     required_bearer: Option<String>,
     /// The query string of every handshake attempt (empty when none), in order.
     queries: Vec<String>,
+    /// The code and reason of every close frame that had a code.
+    close_frames: Vec<(u16, Option<String>)>,
+    /// Every text message with the session it arrived on, in arrival order.
+    texts_by_session: Vec<(u64, String)>,
 }
 
 type Shared = Arc<Mutex<State>>;
@@ -127,6 +131,8 @@ impl TestServer {
                 closes: Vec::new(),
                 required_bearer: None,
                 queries: Vec::new(),
+                close_frames: Vec::new(),
+                texts_by_session: Vec::new(),
             })),
         };
         server.launch(0).expect("bind 127.0.0.1:0");
@@ -276,6 +282,18 @@ impl TestServer {
     /// included); `None` for a close frame without a code.
     pub(crate) fn closes_received(&self) -> Vec<Option<u16>> {
         lock(&self.shared).closes.clone()
+    }
+
+    /// The code and reason of every close frame with a code received from clients, in
+    /// order.
+    pub(crate) fn close_frames_received(&self) -> Vec<(u16, Option<String>)> {
+        lock(&self.shared).close_frames.clone()
+    }
+
+    /// Every text message received, with the number of the session (1, 2, ... in
+    /// handshake order) it arrived on, in arrival order.
+    pub(crate) fn texts_by_session(&self) -> Vec<(u64, String)> {
+        lock(&self.shared).texts_by_session.clone()
     }
 
     /// The headers of every request to `/ws` (one entry per attempt, refused ones
@@ -446,7 +464,13 @@ struct Session {
 impl Session {
     /// Records a whole data message and, unless silent, echoes it.
     fn deliver(&self, msg: Received, silent: bool, ctx: &mut WebsocketContext<Self>) {
-        lock(&self.shared).ledger.message(msg.clone());
+        {
+            let mut state = lock(&self.shared);
+            if let Received::Text(text) = &msg {
+                state.texts_by_session.push((self.id, text.clone()));
+            }
+            state.ledger.message(msg.clone());
+        }
         if !silent {
             match msg {
                 Received::Text(text) => ctx.text(text),
@@ -505,7 +529,14 @@ impl StreamHandler<Result<Message, ProtocolError>> for Session {
             }
             Message::Close(reason) => {
                 let code = reason.as_ref().map(|reason| u16::from(reason.code));
-                lock(&self.shared).closes.push(code);
+                {
+                    let mut state = lock(&self.shared);
+                    state.closes.push(code);
+                    if let Some(reason) = &reason {
+                        let frame = (u16::from(reason.code), reason.description.clone());
+                        state.close_frames.push(frame);
+                    }
+                }
                 if !silent {
                     ctx.close(reason);
                     ctx.stop();

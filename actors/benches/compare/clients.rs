@@ -139,6 +139,7 @@ impl Probe {
             .on_state(self.addr.clone().recipient())
             .start()
             .expect("valid connection config")
+            .into_addr()
     }
 
     /// Like [`connect`](Self::connect), with the probe subscribed to `IncomingBatch`.
@@ -153,6 +154,7 @@ impl Probe {
             .on_state(self.addr.clone().recipient())
             .start()
             .expect("valid connection config")
+            .into_addr()
     }
 
     /// Starts `builder` (its own transport settings, default timings) publishing to
@@ -166,6 +168,7 @@ impl Probe {
             .on_state(self.addr.clone().recipient())
             .start()
             .expect("valid connection config")
+            .into_addr()
     }
 
     pub(crate) fn received(&self) -> u64 {

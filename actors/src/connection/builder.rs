@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use actix::{Addr, Recipient, Supervisor};
+use actix::{Recipient, Supervisor};
 use awc::http::header::{HeaderName, HeaderValue, AUTHORIZATION};
 use awc::ws::WebsocketsRequest;
 use tether::{
@@ -17,13 +17,14 @@ use super::endpoints::Endpoints;
 use super::inbox::Inbox;
 use super::lifecycle::Attempts;
 use super::metrics::Meter;
+use super::setup::Setup;
 use super::ConnectionActor;
 use crate::subscribers::Subscribers;
 use crate::target::Target;
 use crate::transport::{ProxyChoice, TransportConfig};
 use crate::{
-    BuildError, ConnectionId, Counters, CredentialsProvider, DefaultRetryPolicy, Incoming,
-    IncomingBatch, RetryPolicy, StateChanged, Undelivered,
+    BuildError, Connection, ConnectionId, Counters, CredentialsProvider, DefaultRetryPolicy,
+    Incoming, IncomingBatch, LinkInfo, Payload, RetryPolicy, StateChanged, Undelivered,
 };
 
 /// Configures a [`ConnectionActor`]. Obtained from [`ConnectionActor::builder`].
@@ -57,6 +58,7 @@ pub struct ConnectionBuilder {
     mailbox_capacity: Option<usize>,
     tls: Option<TlsConfig>,
     transport: TransportConfig,
+    setup: Option<Setup>,
 }
 
 impl ConnectionBuilder {
@@ -75,6 +77,7 @@ impl ConnectionBuilder {
             mailbox_capacity: None,
             tls: None,
             transport: TransportConfig::default(),
+            setup: None,
         }
     }
 
@@ -210,6 +213,47 @@ impl ConnectionBuilder {
     /// logged nor shown by `Debug`.
     pub fn credentials(mut self, provider: impl CredentialsProvider) -> Self {
         self.credentials = Some(Rc::new(provider));
+        self
+    }
+
+    /// Write these messages first on every new link, right after the handshake: the
+    /// setup a server needs before anything else (authenticate, subscribe, resume from
+    /// a position). `hook` is called once per link and returns the messages, in order.
+    ///
+    /// Buffered messages never overtake them: the buffer flushes only once the setup is
+    /// written (and, with [`confirm_setup`](Self::confirm_setup), confirmed). Until
+    /// then the connection stays `Connecting`, and messages sent meanwhile are
+    /// buffered: **`Connected` is published once the setup is done**, so a Connected
+    /// connection is ready for use. A setup not done within
+    /// [`setup_timeout`](tether::ResiliencyConfig::setup_timeout), or a link that ends
+    /// during it (the server closes or refuses), fails the attempt with
+    /// [`DisconnectReason::SetupFailed`](crate::DisconnectReason::SetupFailed), judged
+    /// by the retry policy like any failed attempt; nothing buffered was written, so
+    /// the buffer is intact. An empty list means no setup.
+    pub fn on_connect(mut self, hook: impl Fn(&LinkInfo) -> Vec<Payload> + 'static) -> Self {
+        let confirm = self.setup.as_ref().is_some_and(|setup| setup.confirm);
+        self.setup = Some(Setup {
+            hook: Rc::new(hook),
+            confirm,
+        });
+        self
+    }
+
+    /// Whether the setup of [`on_connect`](Self::on_connect) must be confirmed before
+    /// the buffer flushes (default: no): a ping follows the setup messages, and only its
+    /// Pong, which proves the server's WebSocket layer read them, completes the setup.
+    /// Without it, writing them is enough.
+    pub fn confirm_setup(mut self, confirm: bool) -> Self {
+        match self.setup.as_mut() {
+            Some(setup) => setup.confirm = confirm,
+            None if confirm => {
+                self.setup = Some(Setup {
+                    hook: Rc::new(|_: &LinkInfo| Vec::new()),
+                    confirm,
+                })
+            }
+            None => {}
+        }
         self
     }
 
@@ -384,6 +428,9 @@ impl ConnectionBuilder {
             generation: 0,
             mailbox_capacity,
             closing: None,
+            close_serial: 0,
+            setup: self.setup,
+            ready_waiters: Vec::new(),
             span,
             config,
             meter,
@@ -405,11 +452,15 @@ impl ConnectionBuilder {
             .collect()
     }
 
-    /// Validate, build and start the actor under an actix [`Supervisor`](actix::Supervisor) on the current
-    /// arbiter (call it from inside a running actix `System`). It connects at once.
-    pub fn start(self) -> Result<Addr<ConnectionActor>, BuildError> {
+    /// Validate, build and start the actor under an actix [`Supervisor`](actix::Supervisor)
+    /// on the current arbiter (call it from inside a running actix `System`). It
+    /// connects at once. The [`Connection`] handle gives the actor's address with
+    /// [`addr`](Connection::addr) or [`into_addr`](Connection::into_addr).
+    pub fn start(self) -> Result<Connection, BuildError> {
         let actor = self.build()?;
-        Ok(Supervisor::start(move |_| actor))
+        let (id, name) = (actor.id, actor.name.clone());
+        let addr = Supervisor::start(move |_| actor);
+        Ok(Connection::new(addr, id, name))
     }
 }
 

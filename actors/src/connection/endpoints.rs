@@ -49,6 +49,11 @@ impl Endpoints {
         self.rotation.current()
     }
 
+    /// Every endpoint live again, starting over at the first (`Reopen`).
+    pub(crate) fn revive(&mut self) {
+        self.rotation.revive();
+    }
+
     /// The current endpoint's dialer.
     pub(crate) fn current_mut(&mut self) -> &mut Dialer {
         let index = self.index();

@@ -2,17 +2,15 @@
 
 use std::time::Instant;
 
-use actix::{AsyncContext, Context, Handler, MessageResult, ResponseFuture};
+use actix::{Context, Handler, MessageResult};
 use tether::{ConnectionState, OverflowPolicy};
-use tokio::sync::oneshot;
 
 use super::outbound::{Outbound, Reply};
 use super::ConnectionActor;
 use crate::message::{
-    self, BatchReply, BatchSlot, Close, Delivery, GetStatus, OutgoingBatch, OutgoingReply,
-    ReplySlot,
+    self, BatchReply, BatchSlot, Delivery, GetStatus, OutgoingBatch, OutgoingReply, ReplySlot,
 };
-use crate::{DeliveryError, DisconnectReason, Payload, Status};
+use crate::{DeliveryError, Payload, Status};
 
 /// Undelivered events that may wait for full subscriber mailboxes before `DropOldest`
 /// stops evicting.
@@ -27,7 +25,7 @@ impl Handler<message::Outgoing> for ConnectionActor {
         if let Some(refusal) = self.refusal() {
             return OutgoingReply::refused(refusal(payload), &self.orphans);
         }
-        let connected = self.link.is_some();
+        let connected = self.is_ready();
         if !(connected || wants_confirmation) {
             // Nobody needs to wait: the answer is known now.
             return match self.admit(Outbound::buffered(payload)) {
@@ -53,7 +51,7 @@ impl Handler<OutgoingBatch> for ConnectionActor {
         let payloads = batch.into_payloads();
         let slot = BatchSlot::new(payloads.len(), self.orphans.clone());
         let refusal = self.refusal();
-        let connected = self.link.is_some();
+        let connected = self.is_ready();
         for (index, payload) in payloads.into_iter().enumerate() {
             if let Some(refusal) = refusal {
                 slot.answer(index, Err(refusal(payload)));
@@ -109,9 +107,11 @@ impl ConnectionActor {
         };
         match accepted {
             Ok(evicted) => {
-                match self.link.as_mut() {
-                    Some(link) => link.wake_writer(),
-                    None => self.counters.buffered += 1,
+                if !self.is_ready() {
+                    self.counters.buffered += 1;
+                }
+                if let Some(link) = self.link.as_mut() {
+                    link.wake_writer();
                 }
                 self.settle_evicted(evicted);
                 Ok(())
@@ -123,37 +123,6 @@ impl ConnectionActor {
                 Err(DeliveryError::BufferFull { message, reason })
             }
         }
-    }
-}
-
-impl Handler<Close> for ConnectionActor {
-    type Result = ResponseFuture<ConnectionState>;
-
-    fn handle(&mut self, _close: Close, ctx: &mut Context<Self>) -> Self::Result {
-        let state = self.machine.state();
-        if state.is_terminal() {
-            return Box::pin(async move { state });
-        }
-        let (tx, rx) = oneshot::channel();
-        if let Some(waiters) = self.closing.as_mut() {
-            waiters.push(tx);
-        } else if let Some(link) = self.link.as_mut() {
-            // The writer finishes the buffer, then sends the close frame; the timer
-            // bounds how long that may take.
-            link.wake_writer();
-            self.closing = Some(vec![tx]);
-            ctx.run_later(self.config.close_timeout(), |act, ctx| {
-                act.close_expired(ctx)
-            });
-        } else {
-            self.closing = Some(vec![tx]);
-            self.finish(
-                ctx,
-                ConnectionState::Closed,
-                DisconnectReason::CloseRequested,
-            );
-        }
-        Box::pin(async move { rx.await.unwrap_or(ConnectionState::Closed) })
     }
 }
 

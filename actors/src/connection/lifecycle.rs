@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use actix::clock::timeout;
-use actix::{ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
+use actix::{ActorContext, ActorFutureExt, AsyncContext, Context, SpawnHandle, WrapFuture};
 use actix_codec::Framed;
 use awc::error::WsClientError;
 use awc::ws::{CloseReason, Codec, Frame, Message};
@@ -21,9 +21,10 @@ use super::attempt::Verdict;
 use super::frame_limit::FrameLimit;
 use super::link::Link;
 use super::reader::LinkReader;
+use super::setup::SetupPhase;
 use super::writer::LinkWriter;
 use super::ConnectionActor;
-use crate::{Credentials, DisconnectReason, StateChanged};
+use crate::{Credentials, DisconnectReason, LinkInfo, StateChanged};
 
 /// How long a closing link may take to write its close frame.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
@@ -43,6 +44,10 @@ pub(super) struct Attempts {
     next_delay: Option<Duration>,
     /// Why the last link or attempt failed, for the Reconnecting event.
     last_reason: Option<DisconnectReason>,
+    /// The next reconnect skips the backoff wait (`Reconnect`).
+    immediate: bool,
+    /// The backoff timer, while Reconnecting (`Reconnect` cancels it).
+    pending: Option<SpawnHandle>,
 }
 
 impl Attempts {
@@ -63,31 +68,7 @@ impl ConnectionActor {
         let at = Instant::now();
         match self.machine.transition(to, at) {
             Ok(transition) => {
-                tracing::info!(
-                    parent: &self.span,
-                    from = %transition.from,
-                    to = %transition.to,
-                    attempt = transition.attempt,
-                    endpoint = %self.dialer.endpoint(),
-                    reason = reason.as_ref().map(tracing::field::display),
-                    next_delay = next_delay.map(tracing::field::debug),
-                    unconfirmed,
-                    "state changed"
-                );
-                self.meter.state(transition.to, reason.as_ref(), at);
-                self.sync_meter();
-                self.subscribers.publish_state(StateChanged {
-                    connection: self.id,
-                    name: self.name.clone(),
-                    endpoint: self.dialer.endpoint().clone(),
-                    from: transition.from,
-                    to: transition.to,
-                    attempt: transition.attempt,
-                    reason,
-                    next_delay,
-                    unconfirmed,
-                    at,
-                });
+                self.published(transition, reason, next_delay, unconfirmed, at);
                 true
             }
             Err(refused) => {
@@ -97,8 +78,59 @@ impl ConnectionActor {
         }
     }
 
+    /// Logs, records and publishes an accepted transition; answers `WaitConnected`
+    /// callers once it settles whether they get a connection.
+    fn published(
+        &mut self,
+        transition: tether::Transition,
+        reason: Option<DisconnectReason>,
+        next_delay: Option<Duration>,
+        unconfirmed: usize,
+        at: Instant,
+    ) {
+        tracing::info!(
+            parent: &self.span,
+            from = %transition.from,
+            to = %transition.to,
+            attempt = transition.attempt,
+            endpoint = %self.dialer.endpoint(),
+            reason = reason.as_ref().map(tracing::field::display),
+            next_delay = next_delay.map(tracing::field::debug),
+            unconfirmed,
+            "state changed"
+        );
+        self.meter.state(transition.to, reason.as_ref(), at);
+        self.sync_meter();
+        self.subscribers.publish_state(StateChanged {
+            connection: self.id,
+            name: self.name.clone(),
+            endpoint: self.dialer.endpoint().clone(),
+            from: transition.from,
+            to: transition.to,
+            attempt: transition.attempt,
+            reason,
+            next_delay,
+            unconfirmed,
+            at,
+        });
+        let answer = match transition.to {
+            ConnectionState::Connected => Ok(()),
+            terminal if terminal.is_terminal() => Err(terminal),
+            _ => return,
+        };
+        for waiter in self.ready_waiters.drain(..) {
+            let _ = waiter.send(answer);
+        }
+    }
+
     /// Runs in `started`: the first connect at once, after a restart the backoff wait.
     pub(super) fn resume(&mut self, ctx: &mut Context<Self>) {
+        if let Some(closing) = &self.closing {
+            // A restart dropped the timers: the close keeps its deadline.
+            let serial = closing.serial();
+            let left = closing.deadline().saturating_duration_since(Instant::now());
+            ctx.run_later(left, move |act, ctx| act.close_expired(serial, ctx));
+        }
         if mem::replace(&mut self.attempts.started_once, true) {
             self.schedule_reconnect(ctx);
         } else {
@@ -173,12 +205,46 @@ impl ConnectionActor {
             Liveness::new(&self.config, Instant::now()),
             progress,
         ));
-        self.start_heartbeat(generation, ctx);
         self.counters.connects += 1;
+        let setup = self.setup.as_ref().and_then(|setup| {
+            let info = LinkInfo {
+                connection: self.id,
+                name: self.name.clone(),
+                link: self.counters.connects,
+                attempt: self.machine.attempts(),
+            };
+            SetupPhase::new((setup.hook)(&info), setup.confirm, generation)
+        });
+        let in_setup = setup.is_some();
+        if let Some(link) = self.link.take() {
+            self.link = Some(link.with_setup(setup));
+        }
+        self.start_heartbeat(generation, ctx);
+        if in_setup {
+            // Still Connecting: Connected is published once the setup is done.
+            let after = self.config.setup_timeout();
+            ctx.run_later(after, move |act, ctx| {
+                if super::link::current(&mut act.link, generation).is_some_and(|l| l.in_setup()) {
+                    let cause = Box::new(DisconnectReason::SetupTimeout { after });
+                    act.fail(ctx, DisconnectReason::SetupFailed { cause });
+                }
+            });
+        } else {
+            self.link_ready();
+        }
+        // The writer writes the setup, then flushes the buffer, oldest first, before
+        // anything newer.
+        ctx.spawn(LinkWriter::new(generation));
+    }
+
+    /// The link is ready for the buffer: publish Connected.
+    pub(super) fn link_ready(&mut self) {
+        if let Some(link) = self.link.as_mut() {
+            link.end_setup();
+            link.wake_writer();
+        }
         self.attempts.last_reason = None;
         self.enter(ConnectionState::Connected, None, None, 0);
-        // The writer flushes the buffer, oldest first, before anything newer.
-        ctx.spawn(LinkWriter::new(generation));
     }
 
     /// The failure path: publish, then retry (stop, so the supervisor restarts the
@@ -190,15 +256,21 @@ impl ConnectionActor {
         ) {
             return; // already handled
         }
+        let in_setup = self.link.as_ref().is_some_and(|link| link.in_setup());
+        let reason = match reason {
+            DisconnectReason::SetupFailed { .. } | DisconnectReason::ReconnectRequested => reason,
+            cause if in_setup => DisconnectReason::SetupFailed {
+                cause: Box::new(cause),
+            },
+            other => other,
+        };
         if let Some(link) = self.link.take() {
             self.counters.disconnects += 1;
-            self.teardown(
-                ctx,
-                link,
-                reason.close_code(),
-                Vec::new(),
-                ConnectionState::Disconnected,
-            );
+            let frame = reason.close_code().map(|code| CloseReason {
+                code: code.into(),
+                description: None,
+            });
+            self.teardown(ctx, link, frame, Vec::new(), ConnectionState::Disconnected);
         }
         self.attempts.last_reason = Some(reason.clone());
         let unconfirmed = self.outbox.unconfirmed();
@@ -209,12 +281,22 @@ impl ConnectionActor {
             unconfirmed,
         );
         self.settle_lost_link();
-        if self.closing.is_some() {
+        if self
+            .closing
+            .as_ref()
+            .is_some_and(|closing| !closing.flush())
+        {
             self.finish(
                 ctx,
                 ConnectionState::Closed,
                 DisconnectReason::CloseRequested,
             );
+            return;
+        }
+        if reason == DisconnectReason::ReconnectRequested {
+            // Asked for by the application: not a failure for the policy to judge.
+            self.attempts.immediate = true;
+            ctx.stop();
             return;
         }
         match self.judge(&reason) {
@@ -242,7 +324,10 @@ impl ConnectionActor {
             self.backoff.reset();
         }
         let choice = self.attempts.choice.take();
-        let delay = self.wait_before(choice);
+        let mut delay = self.wait_before(choice);
+        if mem::take(&mut self.attempts.immediate) {
+            delay = Duration::ZERO;
+        }
         let reason = self.attempts.last_reason.clone();
         if !self.enter(ConnectionState::Reconnecting, reason, Some(delay), 0) {
             let attempts = self.machine.attempts();
@@ -254,13 +339,63 @@ impl ConnectionActor {
             return;
         }
         self.attempts.next_delay = Some(delay);
-        ctx.run_later(delay, |act, ctx| act.begin_connect(ctx));
+        let pending = ctx.run_later(delay, |act, ctx| {
+            act.attempts.pending = None;
+            act.begin_connect(ctx);
+        });
+        self.attempts.pending = Some(pending);
+    }
+
+    /// `Reconnect`: cut the backoff wait short, or replace the live link now. Whether
+    /// anything was done.
+    pub(super) fn reconnect_now(&mut self, ctx: &mut Context<Self>) -> bool {
+        match self.machine.state() {
+            ConnectionState::Reconnecting => match self.attempts.pending.take() {
+                Some(pending) => {
+                    ctx.cancel_future(pending);
+                    self.begin_connect(ctx);
+                    true
+                }
+                None => false,
+            },
+            ConnectionState::Connected | ConnectionState::Connecting if self.link.is_some() => {
+                self.fail(ctx, DisconnectReason::ReconnectRequested);
+                true
+            }
+            ConnectionState::Disconnected => {
+                // Between a failure and the restart that schedules the next attempt.
+                self.attempts.immediate = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `Reopen`: a terminal connection starts over. Whether it was terminal.
+    pub(super) fn reopen(&mut self, ctx: &mut Context<Self>) -> bool {
+        let Ok(transition) = self.machine.reopen() else {
+            return false;
+        };
+        self.published(transition, None, None, 0, Instant::now());
+        self.backoff.reset();
+        self.dialer.revive();
+        self.closing = None;
+        self.attempts = Attempts {
+            started_once: true,
+            ..Attempts::default()
+        };
+        self.begin_connect(ctx);
+        true
     }
 
     /// A requested close ran out of `close_timeout`: close now, handing back what is
     /// left.
-    pub(super) fn close_expired(&mut self, ctx: &mut Context<Self>) {
-        if self.closing.is_some() && !self.machine.state().is_terminal() {
+    pub(super) fn close_expired(&mut self, serial: u64, ctx: &mut Context<Self>) {
+        let current = self
+            .closing
+            .as_ref()
+            .is_some_and(|closing| closing.serial() == serial);
+        if current && !self.machine.state().is_terminal() {
             tracing::warn!(
                 parent: &self.span,
                 buffered = self.outbox.buffered(),
@@ -283,9 +418,19 @@ impl ConnectionActor {
         terminal: ConnectionState,
         reason: DisconnectReason,
     ) {
-        let waiters = self.closing.take().unwrap_or_default();
+        let closing = self.closing.take();
+        let frame = match &closing {
+            Some(closing) if reason == DisconnectReason::CloseRequested => Some(closing.frame()),
+            _ => reason.close_code().map(|code| CloseReason {
+                code: code.into(),
+                description: None,
+            }),
+        };
+        let waiters = closing
+            .map(|closing| closing.into_waiters())
+            .unwrap_or_default();
         match self.link.take() {
-            Some(link) => self.teardown(ctx, link, reason.close_code(), waiters, terminal),
+            Some(link) => self.teardown(ctx, link, frame, waiters, terminal),
             None => {
                 for waiter in waiters {
                     let _ = waiter.send(terminal);
@@ -320,7 +465,7 @@ impl ConnectionActor {
         &mut self,
         ctx: &mut Context<Self>,
         link: Link,
-        close_code: Option<u16>,
+        frame: Option<CloseReason>,
         waiters: CloseWaiters,
         outcome: ConnectionState,
     ) {
@@ -330,11 +475,9 @@ impl ConnectionActor {
         }
         let span = self.span.clone();
         actix::spawn(async move {
-            if let Some(code) = close_code {
-                let frame = Message::Close(Some(CloseReason {
-                    code: code.into(),
-                    description: None,
-                }));
+            if let Some(frame) = frame {
+                let code = u16::from(frame.code);
+                let frame = Message::Close(Some(frame));
                 let written = timeout(CLOSE_GRACE, async {
                     sink.send(frame).await?;
                     // Whatever else the server still sends is of no use now.

@@ -18,6 +18,7 @@ use tether::{Outbox, UnconfirmedWindow};
 use super::assembler::Assembler;
 use super::frame_limit::{FrameLimit, Progress};
 use super::outbound::Outbound;
+use super::setup::SetupPhase;
 
 pub(crate) type WsSink = SplitSink<Framed<BoxedSocket, FrameLimit>, Message>;
 pub(crate) type WsStream = SplitStream<Framed<BoxedSocket, FrameLimit>>;
@@ -42,6 +43,8 @@ pub(crate) struct Link {
     writer_waker: Option<Waker>,
     /// Wakes the reader when the subscribers have room again.
     reader_waker: Option<Waker>,
+    /// The setup still to write or confirm; nothing buffered is written meanwhile.
+    setup: Option<SetupPhase>,
 }
 
 /// The live link, if it is the one of `generation` (timers and tasks of an earlier link
@@ -70,7 +73,28 @@ impl Link {
             progress,
             writer_waker: None,
             reader_waker: None,
+            setup: None,
         }
+    }
+
+    /// Gives the link a setup to finish before anything buffered is written.
+    pub(crate) fn with_setup(mut self, setup: Option<SetupPhase>) -> Self {
+        self.setup = setup;
+        self
+    }
+
+    /// Whether the setup is not done yet.
+    pub(crate) fn in_setup(&self) -> bool {
+        self.setup.is_some()
+    }
+
+    pub(crate) fn setup(&mut self) -> Option<&mut SetupPhase> {
+        self.setup.as_mut()
+    }
+
+    /// The setup is done: the buffer may flush.
+    pub(crate) fn end_setup(&mut self) {
+        self.setup = None;
     }
 
     pub(crate) fn generation(&self) -> u64 {

@@ -20,6 +20,8 @@
 mod assembler;
 mod attempt;
 mod builder;
+mod closing;
+mod control;
 mod dialer;
 mod endpoints;
 mod frame_limit;
@@ -33,6 +35,7 @@ mod outbound;
 mod reader;
 mod retry_after;
 mod settle;
+mod setup;
 mod subscriptions;
 mod watch;
 mod writer;
@@ -46,12 +49,14 @@ use tether::{Backoff, Outbox, ResiliencyConfig, StateMachine};
 pub use builder::ConnectionBuilder;
 pub(crate) use settle::SettleOrphans;
 
+use self::closing::Closing;
 use self::endpoints::Endpoints;
 use self::inbox::Inbox;
-use self::lifecycle::{Attempts, CloseWaiters};
+use self::lifecycle::Attempts;
 use self::link::Link;
 use self::metrics::Meter;
 use self::outbound::Outbound;
+use self::setup::Setup;
 use self::watch::AddressWatch;
 use crate::message::Orphans;
 use crate::subscribers::Subscribers;
@@ -85,8 +90,14 @@ pub struct ConnectionActor {
     link: Option<Link>,
     /// Incremented per attempt, so callbacks of an earlier attempt are recognised.
     generation: u64,
-    /// `Close` arrived while Connected: flushing before the close frame.
-    closing: Option<CloseWaiters>,
+    /// A `Close` under way: flushing before the close frame.
+    closing: Option<Closing>,
+    /// Counts closes, so a deadline timer knows its own.
+    close_serial: u64,
+    /// What every new link writes first (`ConnectionBuilder::on_connect`).
+    setup: Option<Setup>,
+    /// `WaitConnected` callers, answered on Connected or on a terminal state.
+    ready_waiters: Vec<tokio::sync::oneshot::Sender<Result<(), tether::ConnectionState>>>,
     mailbox_capacity: usize,
     /// Metrics (nothing without the `metrics` feature).
     meter: Meter,
@@ -119,6 +130,11 @@ impl ConnectionActor {
     /// This connection's name, if [`ConnectionBuilder::name`] gave it one.
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
+    }
+
+    /// Whether a link is up and its setup done: a message is written now.
+    fn is_ready(&self) -> bool {
+        self.link.as_ref().is_some_and(|link| !link.in_setup())
     }
 }
 

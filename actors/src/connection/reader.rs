@@ -114,6 +114,11 @@ impl ConnectionActor {
                 link.wake_writer();
                 Ok(None)
             }
+            Ok(Frame::Pong(payload)) if link.setup().is_some_and(|setup| setup.pong(&payload)) => {
+                // The server read the setup: the buffer may flush.
+                self.link_ready();
+                Ok(None)
+            }
             Ok(Frame::Pong(payload)) => {
                 let answer = UnconfirmedWindow::<Outbound>::decode(&payload)
                     .filter(|checkpoint| self.outbox.issued(*checkpoint));

@@ -11,8 +11,12 @@ use std::task::{self, Poll};
 
 use actix::{ActorFuture, Context};
 use awc::error::WsProtocolError;
+use tether::Outbox;
 
-use super::{link, ConnectionActor};
+use super::link::{self, Link};
+use super::outbound::Outbound;
+use super::setup::SetupPhase;
+use super::ConnectionActor;
 use crate::DisconnectReason;
 
 /// The writer task of one link; ends when the link does.
@@ -44,7 +48,13 @@ impl ActorFuture<ConnectionActor> for LinkWriter {
             act.arm_confirm(ctx);
         }
         match step {
-            Step::Waiting => Poll::Pending,
+            Step::Waiting | Step::Setup => Poll::Pending,
+            Step::SetupDone => {
+                act.link_ready();
+                // The buffer's turn, in this task's next poll.
+                task.waker().wake_by_ref();
+                Poll::Pending
+            }
             Step::Idle if act.closing.is_some() => {
                 if act.outbox.is_empty() {
                     // Everything buffered before `Close` is written and confirmed: now
@@ -85,6 +95,10 @@ enum Step {
     Idle,
     /// The socket is busy; it wakes the writer when it can take more.
     Waiting,
+    /// The setup is written; its confirmation (a Pong) is awaited.
+    Setup,
+    /// The setup is written (and needs no confirmation): the buffer may flush.
+    SetupDone,
     /// The link this writer belonged to is gone.
     Gone,
     Failed(WsProtocolError),
@@ -104,6 +118,9 @@ impl ConnectionActor {
         };
         // New messages and control frames wake this task through it.
         link.park_writer(task);
+        if link.in_setup() {
+            return write_setup(link, outbox, task);
+        }
         // A full window pauses data (not control frames) until a Pong makes room.
         while link.has_control() || outbox.has_writable() {
             match link.poll_ready(task) {
@@ -143,5 +160,43 @@ impl ConnectionActor {
             Poll::Pending => Step::Waiting,
             Poll::Ready(Err(error)) => Step::Failed(error),
         }
+    }
+}
+
+/// Writes the setup of a link (and any control frame), nothing from the outbox.
+fn write_setup(
+    link: &mut Link,
+    outbox: &mut Outbox<Outbound>,
+    task: &mut task::Context<'_>,
+) -> Step {
+    loop {
+        match link.poll_ready(task) {
+            Poll::Pending => return Step::Waiting,
+            Poll::Ready(Err(error)) => return Step::Failed(error),
+            Poll::Ready(Ok(())) => {}
+        }
+        match link.write_control(outbox) {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(error) => return Step::Failed(error),
+        }
+        let Some(frame) = link.setup().and_then(SetupPhase::next_frame) else {
+            break;
+        };
+        if let Err(error) = link.write(frame) {
+            return Step::Failed(error);
+        }
+    }
+    match link.poll_flush(task) {
+        Poll::Ready(Ok(()))
+            if link
+                .setup()
+                .is_some_and(|setup| setup.written_unconfirmed()) =>
+        {
+            Step::SetupDone
+        }
+        Poll::Ready(Ok(())) => Step::Setup,
+        Poll::Pending => Step::Waiting,
+        Poll::Ready(Err(error)) => Step::Failed(error),
     }
 }

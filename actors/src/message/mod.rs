@@ -5,13 +5,17 @@
 //! [`IncomingBatch`](crate::IncomingBatch).
 
 mod close;
+mod control;
+pub(crate) mod handover;
 mod outgoing;
 mod outgoing_batch;
 mod reply;
 mod status;
 mod subscribe;
 
-pub use close::Close;
+pub use close::{Close, CloseWith};
+pub use control::{Reconnect, Reopen, WaitConnected};
+pub(crate) use handover::Handover;
 pub use outgoing::{Delivery, Outgoing, OutgoingReply};
 pub use outgoing_batch::{BatchReply, BatchReport, OutgoingBatch};
 pub(crate) use outgoing_batch::{BatchSlot, Orphans};

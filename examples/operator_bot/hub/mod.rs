@@ -122,6 +122,8 @@ struct State {
     handshakes: u64,
     refused: u64,
     unauthorized: u64,
+    registrations: u64,
+    registration_violations: u64,
 }
 
 type Shared = Arc<Mutex<State>>;
@@ -169,6 +171,13 @@ pub(crate) struct HubStats {
     pub(crate) tokens_refused: u64,
     /// Tasks assigned in all.
     pub(crate) tasks_issued: u64,
+    /// Bot registrations (one per connection on which the bot's setup arrived).
+    #[serde(default)]
+    pub(crate) registrations: u64,
+    /// Events that arrived on a connection before its registration: 0, since
+    /// tether writes the setup before anything buffered.
+    #[serde(default)]
+    pub(crate) registration_violations: u64,
 }
 
 /// What the hub has seen from one bot.
@@ -202,6 +211,8 @@ impl Hub {
             handshakes: 0,
             refused: 0,
             unauthorized: 0,
+            registrations: 0,
+            registration_violations: 0,
         }));
         let (primary, handle) = server::launch(shared.clone(), config.listen, 0)?;
         lock(&shared).servers[0] = Some(handle);
@@ -349,5 +360,7 @@ fn snapshot(state: &State) -> HubStats {
         tokens_redeemed: state.tokens.redeemed,
         tokens_refused: state.tokens.refused,
         tasks_issued: state.ids.issued(),
+        registrations: state.registrations,
+        registration_violations: state.registration_violations,
     }
 }

@@ -1,12 +1,13 @@
 //! One bot's WebSocket session on the hub.
 
 use std::collections::VecDeque;
+use std::mem;
 
 use actix::{Actor, ActorContext, AsyncContext, Handler, Message, StreamHandler};
 use actix_web_actors::ws;
 
-use super::{lock, Mode, Shared};
-use crate::protocol::encode;
+use super::{lock, Mode, Shared, State};
+use crate::protocol::{decode, encode, Register};
 
 /// Ends a session at once: TCP closed, no close frame.
 #[derive(Debug, Clone, Copy, Message)]
@@ -33,6 +34,8 @@ pub(super) struct Session {
     greet: bool,
     /// Killed by the hub: what it held dies with it, as with a killed process.
     kicked: bool,
+    /// The bot registered on this connection.
+    registered: bool,
 }
 
 impl Session {
@@ -44,7 +47,25 @@ impl Session {
             held: VecDeque::new(),
             greet: true,
             kicked: false,
+            registered: false,
         }
+    }
+
+    /// Whether `text` is this connection's registration (not an event). An event
+    /// before the registration is counted as a violation.
+    fn register(&mut self, text: &str, state: &mut State) -> bool {
+        if let Ok(register) = decode::<Register>(text) {
+            if register.bot == self.bot && !self.registered {
+                self.registered = true;
+                state.registrations += 1;
+            }
+            return true;
+        }
+        if !self.registered {
+            state.registration_violations += 1;
+            tracing::warn!(bot = %self.bot, "hub: an event before the registration");
+        }
+        false
     }
 
     fn silent(&self) -> bool {
@@ -109,7 +130,13 @@ impl Session {
 
     /// Counts one event and updates the bot's tasks.
     fn receive(&mut self, text: &str, late: bool) {
-        lock(&self.shared)
+        let shared = self.shared.clone();
+        let mut guard = lock(&shared);
+        let state = &mut *guard;
+        if self.register(text, state) {
+            return;
+        }
+        state
             .bots
             .entry(self.bot.clone())
             .or_default()
@@ -135,7 +162,8 @@ impl Actor for Session {
     }
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
-        let mut guard = lock(&self.shared);
+        let shared = self.shared.clone();
+        let mut guard = lock(&shared);
         let state = &mut *guard;
         state.sessions.remove(&self.id);
         if self.kicked {
@@ -144,9 +172,13 @@ impl Actor for Session {
         // The bot hung up on a hung hub (actix-web ends the session with the TCP
         // connection): what it sent before is still read, late, once the hub wakes.
         let silent = state.mode == Mode::Silent;
-        let record = state.bots.entry(self.bot.clone()).or_default();
-        for frame in self.held.drain(..) {
+        for frame in mem::take(&mut self.held) {
             if let ws::Message::Text(text) = frame {
+                // Checked in this connection's order, whenever the events are counted.
+                if self.register(&text, state) {
+                    continue;
+                }
+                let record = state.bots.entry(self.bot.clone()).or_default();
                 if silent {
                     record.backlog.push(text.to_string());
                 } else {
