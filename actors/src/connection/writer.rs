@@ -3,8 +3,10 @@
 //! actix's `SinkWrite` queues without bound and cannot say what was written when a link
 //! dies. This writer takes messages from the [`Outbox`](tether::Outbox) only while the
 //! socket is ready for them and the unconfirmed window has room, as many as it can in
-//! one poll, then flushes once; it answers each sender once the socket accepted its
-//! message. Anything not yet taken stays in the outbox for the next connection.
+//! one poll, then flushes once, with a confirmation ping of its own when no earlier
+//! ping waits for its Pong (so what a flush wrote is confirmed a round trip later, not
+//! at the next confirmation interval). It answers each sender once the socket accepted
+//! its message. Anything not yet taken stays in the outbox for the next connection.
 
 use std::pin::Pin;
 use std::task::{self, Poll};
@@ -105,37 +107,14 @@ impl ConnectionActor {
         // New messages and control frames wake this task through it.
         link.park_writer(task);
         // A full window pauses data (not control frames) until a Pong makes room.
-        while link.has_control() || outbox.has_writable() {
-            match link.poll_ready(task) {
-                Poll::Pending => return Step::Waiting,
-                Poll::Ready(Err(error)) => return Step::Failed(error),
-                Poll::Ready(Ok(())) => {}
-            }
-            match link.write_control(outbox) {
-                Ok(true) => continue,
-                Ok(false) => {}
-                Err(error) => return Step::Failed(error),
-            }
-            let Some(mut next) = outbox.next_to_write() else {
-                break;
-            };
-            if let Err(error) = link.write(next.item().payload().to_frame()) {
-                // Not written: it stays first in line for the next connection.
-                outbox.unwritten(next);
-                return Step::Failed(error);
-            }
-            let resend = next.is_resend();
-            counters.sent += 1;
-            counters.bytes_sent += next.item().payload().len() as u64;
-            counters.flushed += u64::from(next.item().was_buffered() && !resend);
-            counters.resent += u64::from(resend);
-            tracing::trace!(parent: &*span, bytes = next.item().payload().len(), "message written");
-            next.item_mut().written();
-            outbox.written(next);
-            // Half a window (or a full one) without a confirmation ping: ask now, not at
-            // the next interval, so the window keeps moving.
-            if outbox.wants_checkpoint() {
-                link.liveness().want_ping();
+        loop {
+            match write_frames(link, outbox, counters, span, task) {
+                Some(step) => return step,
+                None if outbox.wants_flush_checkpoint() => {
+                    // This flush carries its own confirmation ping.
+                    link.liveness().want_ping();
+                }
+                None => break,
             }
         }
         match link.poll_flush(task) {
@@ -144,4 +123,49 @@ impl ConnectionActor {
             Poll::Ready(Err(error)) => Step::Failed(error),
         }
     }
+}
+
+/// Writes control frames and messages while the socket and the window take them;
+/// `None` once nothing more is writable, else why it stopped.
+fn write_frames(
+    link: &mut link::Link,
+    outbox: &mut tether::Outbox<super::outbound::Outbound>,
+    counters: &mut crate::Counters,
+    span: &tracing::Span,
+    task: &mut task::Context<'_>,
+) -> Option<Step> {
+    while link.has_control() || outbox.has_writable() {
+        match link.poll_ready(task) {
+            Poll::Pending => return Some(Step::Waiting),
+            Poll::Ready(Err(error)) => return Some(Step::Failed(error)),
+            Poll::Ready(Ok(())) => {}
+        }
+        match link.write_control(outbox) {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(error) => return Some(Step::Failed(error)),
+        }
+        let Some(mut next) = outbox.next_to_write() else {
+            break;
+        };
+        if let Err(error) = link.write(next.item().payload().to_frame()) {
+            // Not written: it stays first in line for the next connection.
+            outbox.unwritten(next);
+            return Some(Step::Failed(error));
+        }
+        let resend = next.is_resend();
+        counters.sent += 1;
+        counters.bytes_sent += next.item().payload().len() as u64;
+        counters.flushed += u64::from(next.item().was_buffered() && !resend);
+        counters.resent += u64::from(resend);
+        tracing::trace!(parent: span, bytes = next.item().payload().len(), "message written");
+        next.item_mut().written();
+        outbox.written(next);
+        // Half a window (or a full one) without a confirmation ping: ask now, not at
+        // the next interval, so the window keeps moving.
+        if outbox.wants_checkpoint() {
+            link.liveness().want_ping();
+        }
+    }
+    None
 }
