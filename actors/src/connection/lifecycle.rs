@@ -18,8 +18,7 @@ use tokio::sync::oneshot;
 use super::assembler::Assembler;
 use super::frame_limit::FrameLimit;
 use super::link::Link;
-use super::reader::LinkReader;
-use super::writer::LinkWriter;
+use super::task::LinkTask;
 use super::ConnectionActor;
 use crate::{DisconnectReason, RetryDecision, StateChanged};
 
@@ -147,21 +146,20 @@ impl ConnectionActor {
         let halves = framed
             .into_map_codec(move |codec| FrameLimit::new(codec, limit, noted.clone()))
             .split();
-        let reader = ctx.spawn(LinkReader::new(generation));
+        let now = Instant::now();
+        // Its writer flushes the buffer, oldest first, before anything newer.
+        let task = ctx.spawn(LinkTask::new(generation, self.heartbeat(now)));
         self.link = Some(Link::new(
             generation,
             halves,
-            reader,
+            task,
             Assembler::new(limit),
-            Liveness::new(&self.config, Instant::now()),
+            Liveness::new(&self.config, now),
             progress,
         ));
-        self.start_heartbeat(generation, ctx);
         self.counters.connects += 1;
         self.attempts.last_reason = None;
         self.enter(ConnectionState::Connected, None, None, 0);
-        // The writer flushes the buffer, oldest first, before anything newer.
-        ctx.spawn(LinkWriter::new(generation));
     }
 
     /// The failure path: publish, then retry (stop, so the supervisor restarts the
@@ -300,7 +298,7 @@ impl ConnectionActor {
     /// close frame (if any) and waits for the server to answer it or hang up, since the
     /// server should close TCP first (RFC 6455 §7.1.1; a server may not even read a
     /// close frame followed at once by the client's FIN). Then drops the socket. The
-    /// heartbeat is cancelled; the confirmation timer finds no link of its generation
+    /// link's task is cancelled; the confirmation timer finds no link of its generation
     /// and ends by itself.
     fn teardown(
         &mut self,
@@ -310,10 +308,8 @@ impl ConnectionActor {
         waiters: CloseWaiters,
         outcome: ConnectionState,
     ) {
-        let (tasks, mut sink, mut stream) = link.into_parts();
-        for task in tasks.into_iter().flatten() {
-            ctx.cancel_future(task);
-        }
+        let (task, mut sink, mut stream) = link.into_parts();
+        ctx.cancel_future(task);
         let span = self.span.clone();
         actix::spawn(async move {
             if let Some(code) = close_code {

@@ -32,6 +32,7 @@ mod reader;
 mod retry_after;
 mod settle;
 mod subscriptions;
+mod task;
 mod watch;
 mod writer;
 

@@ -8,50 +8,37 @@
 //! at the next confirmation interval). It answers each sender once the socket accepted
 //! its message. Anything not yet taken stays in the outbox for the next connection.
 
-use std::pin::Pin;
 use std::task::{self, Poll};
 
-use actix::{ActorFuture, Context};
+use actix::Context;
 use awc::error::WsProtocolError;
 
 use super::{link, ConnectionActor};
 use crate::DisconnectReason;
 
-/// The writer task of one link; ends when the link does.
-#[derive(Debug)]
-pub(super) struct LinkWriter {
-    generation: u64,
-}
-
-impl LinkWriter {
-    pub(super) fn new(generation: u64) -> Self {
-        Self { generation }
-    }
-}
-
-impl ActorFuture<ConnectionActor> for LinkWriter {
-    type Output = ();
-
-    fn poll(
-        self: Pin<&mut Self>,
-        act: &mut ConnectionActor,
-        ctx: &mut Context<ConnectionActor>,
+impl ConnectionActor {
+    /// One turn of the writer of the link of `generation`; `Ready` once the link is gone
+    /// (or closed, once everything before `Close` was written and confirmed).
+    pub(super) fn write_turn(
+        &mut self,
+        generation: u64,
+        ctx: &mut Context<Self>,
         task: &mut task::Context<'_>,
     ) -> Poll<()> {
-        let step = act.write_ready(self.generation, task);
-        act.settle_orphans();
-        act.sync_meter();
+        let step = self.write_ready(generation, task);
+        self.settle_orphans();
+        self.sync_meter();
         if matches!(step, Step::Waiting | Step::Idle) {
             // Something may have entered the unconfirmed window.
-            act.arm_confirm(ctx);
+            self.arm_confirm(ctx);
         }
         match step {
             Step::Waiting => Poll::Pending,
-            Step::Idle if act.closing.is_some() => {
-                if act.outbox.is_empty() {
+            Step::Idle if self.closing.is_some() => {
+                if self.outbox.is_empty() {
                     // Everything buffered before `Close` is written and confirmed: now
                     // the close frame.
-                    act.finish(
+                    self.finish(
                         ctx,
                         tether::ConnectionState::Closed,
                         DisconnectReason::CloseRequested,
@@ -59,8 +46,8 @@ impl ActorFuture<ConnectionActor> for LinkWriter {
                     return Poll::Ready(());
                 }
                 // Ask the server to confirm the rest; its Pong wakes this writer.
-                if act.outbox.unchecked() > 0 {
-                    if let Some(link) = act.link.as_mut() {
+                if self.outbox.unchecked() > 0 {
+                    if let Some(link) = self.link.as_mut() {
                         link.liveness().want_ping();
                     }
                     task.waker().wake_by_ref();
@@ -70,7 +57,7 @@ impl ActorFuture<ConnectionActor> for LinkWriter {
             Step::Idle => Poll::Pending,
             Step::Gone => Poll::Ready(()),
             Step::Failed(error) => {
-                act.fail(
+                self.fail(
                     ctx,
                     DisconnectReason::WriteFailed {
                         message: error.to_string(),
