@@ -146,6 +146,8 @@ impl<T: BufferItem> Outbox<T> {
             item,
             resend: false,
         }) {
+            // The common case allocates and iterates nothing.
+            Ok(evicted) if evicted.is_empty() => Ok(Vec::new()),
             Ok(evicted) => Ok(evicted.into_iter().map(|queued| queued.item).collect()),
             Err(full) => {
                 let reason = full.reason();
