@@ -125,7 +125,7 @@ impl Actor for ConnectionActor {
 
 impl Supervised for ConnectionActor {
     fn restarting(&mut self, _ctx: &mut Self::Context) {
-        // The context already dropped the reader, timers and writer of the old link.
+        // The context already dropped the task and timers of the old link.
         self.link = None;
     }
 }
