@@ -146,6 +146,8 @@ impl<T: BufferItem> Outbox<T> {
             item,
             resend: false,
         }) {
+            // The common case allocates and iterates nothing.
+            Ok(evicted) if evicted.is_empty() => Ok(Vec::new()),
             Ok(evicted) => Ok(evicted.into_iter().map(|queued| queued.item).collect()),
             Err(full) => {
                 let reason = full.reason();
@@ -204,6 +206,16 @@ impl<T: BufferItem> Outbox<T> {
     /// interval.
     pub fn wants_checkpoint(&self) -> bool {
         self.window.unchecked().saturating_mul(2) >= self.window.max_len() || self.window.is_full()
+    }
+
+    /// Whether a flush should carry a confirmation ping of its own: something was
+    /// written since the latest ping and every earlier ping has been answered. So what
+    /// a flush wrote is confirmed one round trip later, rather than at the next
+    /// confirmation interval, and a busy link still carries at most one such ping per
+    /// round trip. A server that leaves pings unanswered gets no more of them this way
+    /// (the confirmation interval still asks).
+    pub fn wants_flush_checkpoint(&self) -> bool {
+        self.window.unchecked() > 0 && self.window.outstanding_checkpoints() == 0
     }
 
     /// A checkpoint covering everything written so far, for the ping about to be

@@ -225,3 +225,28 @@ fn a_full_window_stops_the_writer_until_a_confirmation() {
     assert_eq!(outbox.confirmed_up_to(ping).len(), 2);
     assert!(outbox.has_writable());
 }
+
+#[test]
+fn a_flush_asks_for_a_ping_only_while_no_earlier_one_is_unanswered() {
+    let mut outbox: Outbox<Msg> = Outbox::from_config(&config(false, false, 16, 8));
+    assert!(!outbox.wants_flush_checkpoint(), "nothing written");
+    for id in 0..3 {
+        outbox.accept(Msg { id, len: 1 }).expect("room");
+    }
+    let next = outbox.next_to_write().expect("buffered");
+    outbox.written(next);
+    assert!(outbox.wants_flush_checkpoint());
+    let ping = outbox.checkpoint();
+    assert!(!outbox.wants_flush_checkpoint(), "covered by the ping");
+    let next = outbox.next_to_write().expect("buffered");
+    outbox.written(next);
+    assert!(
+        !outbox.wants_flush_checkpoint(),
+        "the first ping is not answered yet"
+    );
+    assert_eq!(outbox.confirmed_up_to(ping).len(), 1);
+    assert!(
+        outbox.wants_flush_checkpoint(),
+        "answered: the next flush pings"
+    );
+}

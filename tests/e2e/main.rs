@@ -10,6 +10,7 @@ mod support;
 mod abandoned;
 mod batch;
 mod confirmation;
+mod confirmation_outages;
 mod connect_setup;
 mod control;
 mod credentials_provider;

@@ -20,9 +20,8 @@ use super::assembler::Assembler;
 use super::attempt::Verdict;
 use super::frame_limit::FrameLimit;
 use super::link::Link;
-use super::reader::LinkReader;
 use super::setup::SetupPhase;
-use super::writer::LinkWriter;
+use super::task::LinkTask;
 use super::ConnectionActor;
 use crate::{Credentials, DisconnectReason, LinkInfo, StateChanged};
 
@@ -196,13 +195,16 @@ impl ConnectionActor {
         let halves = framed
             .into_map_codec(move |codec| FrameLimit::new(codec, limit, noted.clone()))
             .split();
-        let reader = ctx.spawn(LinkReader::new(generation));
+        let now = Instant::now();
+        // Its writer writes the setup, then flushes the buffer, oldest first, before
+        // anything newer.
+        let task = ctx.spawn(LinkTask::new(generation, self.heartbeat(now)));
         self.link = Some(Link::new(
             generation,
             halves,
-            reader,
+            task,
             Assembler::new(limit),
-            Liveness::new(&self.config, Instant::now()),
+            Liveness::new(&self.config, now),
             progress,
         ));
         self.counters.connects += 1;
@@ -219,7 +221,6 @@ impl ConnectionActor {
         if let Some(link) = self.link.take() {
             self.link = Some(link.with_setup(setup));
         }
-        self.start_heartbeat(generation, ctx);
         if in_setup {
             // Still Connecting: Connected is published once the setup is done.
             let after = self.config.setup_timeout();
@@ -232,9 +233,6 @@ impl ConnectionActor {
         } else {
             self.link_ready();
         }
-        // The writer writes the setup, then flushes the buffer, oldest first, before
-        // anything newer.
-        ctx.spawn(LinkWriter::new(generation));
     }
 
     /// The link is ready for the buffer: publish Connected.
@@ -459,7 +457,7 @@ impl ConnectionActor {
     /// close frame (if any) and waits for the server to answer it or hang up, since the
     /// server should close TCP first (RFC 6455 §7.1.1; a server may not even read a
     /// close frame followed at once by the client's FIN). Then drops the socket. The
-    /// heartbeat is cancelled; the confirmation timer finds no link of its generation
+    /// link's task is cancelled; the confirmation timer finds no link of its generation
     /// and ends by itself.
     fn teardown(
         &mut self,
@@ -469,10 +467,8 @@ impl ConnectionActor {
         waiters: CloseWaiters,
         outcome: ConnectionState,
     ) {
-        let (tasks, mut sink, mut stream) = link.into_parts();
-        for task in tasks.into_iter().flatten() {
-            ctx.cancel_future(task);
-        }
+        let (task, mut sink, mut stream) = link.into_parts();
+        ctx.cancel_future(task);
         let span = self.span.clone();
         actix::spawn(async move {
             if let Some(frame) = frame {

@@ -23,7 +23,7 @@ use super::setup::SetupPhase;
 pub(crate) type WsSink = SplitSink<Framed<BoxedSocket, FrameLimit>, Message>;
 pub(crate) type WsStream = SplitStream<Framed<BoxedSocket, FrameLimit>>;
 
-/// One live connection: the writing half of its socket, its reader task, the
+/// One live connection: both halves of its socket, its task, the
 /// reassembly of fragmented messages and its [`Liveness`]. Dropped (or handed to a
 /// closing task) when the link ends; the actor itself survives.
 pub(crate) struct Link {
@@ -31,10 +31,9 @@ pub(crate) struct Link {
     generation: u64,
     sink: WsSink,
     stream: WsStream,
-    /// The reader task, registered with the context; cancelled on teardown.
-    reader: SpawnHandle,
-    /// The heartbeat's interval timer, once its first (randomly phased) tick ran.
-    heartbeat: Option<SpawnHandle>,
+    /// The link's task (see `task.rs`), registered with the context; cancelled on
+    /// teardown.
+    task: SpawnHandle,
     assembler: Assembler,
     liveness: Liveness<Bytes>,
     /// Progress of a frame not yet whole, noted by the codec.
@@ -57,7 +56,7 @@ impl Link {
     pub(crate) fn new(
         generation: u64,
         (sink, stream): (WsSink, WsStream),
-        reader: SpawnHandle,
+        task: SpawnHandle,
         assembler: Assembler,
         liveness: Liveness<Bytes>,
         progress: Progress,
@@ -66,8 +65,7 @@ impl Link {
             generation,
             sink,
             stream,
-            reader,
-            heartbeat: None,
+            task,
             assembler,
             liveness,
             progress,
@@ -101,10 +99,6 @@ impl Link {
         self.generation
     }
 
-    pub(crate) fn set_heartbeat(&mut self, ticks: SpawnHandle) {
-        self.heartbeat = Some(ticks);
-    }
-
     pub(crate) fn liveness(&mut self) -> &mut Liveness<Bytes> {
         &mut self.liveness
     }
@@ -129,6 +123,12 @@ impl Link {
         {
             self.writer_waker = Some(task.waker().clone());
         }
+    }
+
+    /// Forgets the writer's waker: for the link's task while it runs, since the writer
+    /// runs last in that same turn.
+    pub(crate) fn unpark_writer(&mut self) {
+        self.writer_waker = None;
     }
 
     pub(crate) fn wake_writer(&mut self) {
@@ -211,10 +211,10 @@ impl Link {
         self.sink.poll_flush_unpin(task)
     }
 
-    /// Takes the link apart for its teardown: the handles of its reader and heartbeat
-    /// (to cancel them) and both halves of the socket (for the closing handshake).
-    pub(crate) fn into_parts(self) -> ([Option<SpawnHandle>; 2], WsSink, WsStream) {
-        ([Some(self.reader), self.heartbeat], self.sink, self.stream)
+    /// Takes the link apart for its teardown: the handle of its task (to cancel it) and
+    /// both halves of the socket (for the closing handshake).
+    pub(crate) fn into_parts(self) -> (SpawnHandle, WsSink, WsStream) {
+        (self.task, self.sink, self.stream)
     }
 }
 

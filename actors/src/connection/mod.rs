@@ -37,6 +37,7 @@ mod retry_after;
 mod settle;
 mod setup;
 mod subscriptions;
+mod task;
 mod watch;
 mod writer;
 
@@ -155,7 +156,7 @@ impl Actor for ConnectionActor {
 
 impl Supervised for ConnectionActor {
     fn restarting(&mut self, _ctx: &mut Self::Context) {
-        // The context already dropped the reader, timers and writer of the old link.
+        // The context already dropped the task and timers of the old link.
         self.link = None;
     }
 }

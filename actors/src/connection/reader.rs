@@ -4,11 +4,10 @@
 //! Reading goes on while message subscribers are slow, so control frames keep being
 //! answered; it pauses only when the inbox holds `read_ahead_bytes` (see `inbox.rs`).
 
-use std::pin::Pin;
 use std::task::{self, Poll};
 use std::time::Instant;
 
-use actix::{ActorFuture, Context};
+use actix::Context;
 use awc::error::WsProtocolError;
 use awc::ws::Frame;
 use tether::UnconfirmedWindow;
@@ -21,36 +20,20 @@ use crate::{DisconnectReason, Payload};
 /// writer and the mailbox.
 const FRAMES_PER_POLL: usize = 64;
 
-/// The reader task of one link; reads the link's socket while the link lives.
-#[derive(Debug)]
-pub(super) struct LinkReader {
-    generation: u64,
-}
-
-impl LinkReader {
-    pub(super) fn new(generation: u64) -> Self {
-        Self { generation }
-    }
-}
-
-impl ActorFuture<ConnectionActor> for LinkReader {
-    type Output = ();
-
-    fn poll(
-        self: Pin<&mut Self>,
-        act: &mut ConnectionActor,
-        ctx: &mut Context<ConnectionActor>,
+impl ConnectionActor {
+    /// One turn of the reader of the link of `generation`; `Ready` once the link is gone.
+    pub(super) fn read_turn(
+        &mut self,
+        generation: u64,
+        ctx: &mut Context<Self>,
         task: &mut task::Context<'_>,
     ) -> Poll<()> {
-        let this = self.get_mut();
-        let poll = act.read_some(this.generation, ctx, task);
+        let poll = self.read_some(generation, ctx, task);
         // The messages of this read are offered together (one batch per read).
-        act.inbox.commit(&mut act.subscribers);
+        self.inbox.commit(&mut self.subscribers);
         poll
     }
-}
 
-impl ConnectionActor {
     /// Reads and handles up to [`FRAMES_PER_POLL`] frames.
     fn read_some(
         &mut self,

@@ -3,14 +3,16 @@
 //! actix's `SinkWrite` queues without bound and cannot say what was written when a link
 //! dies. This writer takes messages from the [`Outbox`](tether::Outbox) only while the
 //! socket is ready for them and the unconfirmed window has room, as many as it can in
-//! one poll, then flushes once; it answers each sender once the socket accepted its
-//! message. Anything not yet taken stays in the outbox for the next connection.
+//! one poll, then flushes once, with a confirmation ping of its own when no earlier
+//! ping waits for its Pong (so what a flush wrote is confirmed a round trip later, not
+//! at the next confirmation interval). It answers each sender once the socket accepted
+//! its message. Anything not yet taken stays in the outbox for the next connection.
 
-use std::pin::Pin;
 use std::task::{self, Poll};
 
-use actix::{ActorFuture, Context};
+use actix::Context;
 use awc::error::WsProtocolError;
+
 use tether::Outbox;
 
 use super::link::{self, Link};
@@ -19,47 +21,35 @@ use super::setup::SetupPhase;
 use super::ConnectionActor;
 use crate::DisconnectReason;
 
-/// The writer task of one link; ends when the link does.
-#[derive(Debug)]
-pub(super) struct LinkWriter {
-    generation: u64,
-}
-
-impl LinkWriter {
-    pub(super) fn new(generation: u64) -> Self {
-        Self { generation }
-    }
-}
-
-impl ActorFuture<ConnectionActor> for LinkWriter {
-    type Output = ();
-
-    fn poll(
-        self: Pin<&mut Self>,
-        act: &mut ConnectionActor,
-        ctx: &mut Context<ConnectionActor>,
+impl ConnectionActor {
+    /// One turn of the writer of the link of `generation`; `Ready` once the link is gone
+    /// (or closed, once everything before `Close` was written and confirmed).
+    pub(super) fn write_turn(
+        &mut self,
+        generation: u64,
+        ctx: &mut Context<Self>,
         task: &mut task::Context<'_>,
     ) -> Poll<()> {
-        let step = act.write_ready(self.generation, task);
-        act.settle_orphans();
-        act.sync_meter();
+        let step = self.write_ready(generation, task);
+        self.settle_orphans();
+        self.sync_meter();
         if matches!(step, Step::Waiting | Step::Idle) {
             // Something may have entered the unconfirmed window.
-            act.arm_confirm(ctx);
+            self.arm_confirm(ctx);
         }
         match step {
             Step::Waiting | Step::Setup => Poll::Pending,
             Step::SetupDone => {
-                act.link_ready();
+                self.link_ready();
                 // The buffer's turn, in this task's next poll.
                 task.waker().wake_by_ref();
                 Poll::Pending
             }
-            Step::Idle if act.closing.is_some() => {
-                if act.outbox.is_empty() {
+            Step::Idle if self.closing.is_some() => {
+                if self.outbox.is_empty() {
                     // Everything buffered before `Close` is written and confirmed: now
                     // the close frame.
-                    act.finish(
+                    self.finish(
                         ctx,
                         tether::ConnectionState::Closed,
                         DisconnectReason::CloseRequested,
@@ -67,8 +57,8 @@ impl ActorFuture<ConnectionActor> for LinkWriter {
                     return Poll::Ready(());
                 }
                 // Ask the server to confirm the rest; its Pong wakes this writer.
-                if act.outbox.unchecked() > 0 {
-                    if let Some(link) = act.link.as_mut() {
+                if self.outbox.unchecked() > 0 {
+                    if let Some(link) = self.link.as_mut() {
                         link.liveness().want_ping();
                     }
                     task.waker().wake_by_ref();
@@ -78,7 +68,7 @@ impl ActorFuture<ConnectionActor> for LinkWriter {
             Step::Idle => Poll::Pending,
             Step::Gone => Poll::Ready(()),
             Step::Failed(error) => {
-                act.fail(
+                self.fail(
                     ctx,
                     DisconnectReason::WriteFailed {
                         message: error.to_string(),
@@ -122,37 +112,14 @@ impl ConnectionActor {
             return write_setup(link, outbox, task);
         }
         // A full window pauses data (not control frames) until a Pong makes room.
-        while link.has_control() || outbox.has_writable() {
-            match link.poll_ready(task) {
-                Poll::Pending => return Step::Waiting,
-                Poll::Ready(Err(error)) => return Step::Failed(error),
-                Poll::Ready(Ok(())) => {}
-            }
-            match link.write_control(outbox) {
-                Ok(true) => continue,
-                Ok(false) => {}
-                Err(error) => return Step::Failed(error),
-            }
-            let Some(mut next) = outbox.next_to_write() else {
-                break;
-            };
-            if let Err(error) = link.write(next.item().payload().to_frame()) {
-                // Not written: it stays first in line for the next connection.
-                outbox.unwritten(next);
-                return Step::Failed(error);
-            }
-            let resend = next.is_resend();
-            counters.sent += 1;
-            counters.bytes_sent += next.item().payload().len() as u64;
-            counters.flushed += u64::from(next.item().was_buffered() && !resend);
-            counters.resent += u64::from(resend);
-            tracing::trace!(parent: &*span, bytes = next.item().payload().len(), "message written");
-            next.item_mut().written();
-            outbox.written(next);
-            // Half a window (or a full one) without a confirmation ping: ask now, not at
-            // the next interval, so the window keeps moving.
-            if outbox.wants_checkpoint() {
-                link.liveness().want_ping();
+        loop {
+            match write_frames(link, outbox, counters, span, task) {
+                Some(step) => return step,
+                None if outbox.wants_flush_checkpoint() => {
+                    // This flush carries its own confirmation ping.
+                    link.liveness().want_ping();
+                }
+                None => break,
             }
         }
         match link.poll_flush(task) {
@@ -199,4 +166,49 @@ fn write_setup(
         Poll::Pending => Step::Waiting,
         Poll::Ready(Err(error)) => Step::Failed(error),
     }
+}
+
+/// Writes control frames and messages while the socket and the window take them;
+/// `None` once nothing more is writable, else why it stopped.
+fn write_frames(
+    link: &mut Link,
+    outbox: &mut Outbox<Outbound>,
+    counters: &mut crate::Counters,
+    span: &tracing::Span,
+    task: &mut task::Context<'_>,
+) -> Option<Step> {
+    while link.has_control() || outbox.has_writable() {
+        match link.poll_ready(task) {
+            Poll::Pending => return Some(Step::Waiting),
+            Poll::Ready(Err(error)) => return Some(Step::Failed(error)),
+            Poll::Ready(Ok(())) => {}
+        }
+        match link.write_control(outbox) {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(error) => return Some(Step::Failed(error)),
+        }
+        let Some(mut next) = outbox.next_to_write() else {
+            break;
+        };
+        if let Err(error) = link.write(next.item().payload().to_frame()) {
+            // Not written: it stays first in line for the next connection.
+            outbox.unwritten(next);
+            return Some(Step::Failed(error));
+        }
+        let resend = next.is_resend();
+        counters.sent += 1;
+        counters.bytes_sent += next.item().payload().len() as u64;
+        counters.flushed += u64::from(next.item().was_buffered() && !resend);
+        counters.resent += u64::from(resend);
+        tracing::trace!(parent: span, bytes = next.item().payload().len(), "message written");
+        next.item_mut().written();
+        outbox.written(next);
+        // Half a window (or a full one) without a confirmation ping: ask now, not at
+        // the next interval, so the window keeps moving.
+        if outbox.wants_checkpoint() {
+            link.liveness().want_ping();
+        }
+    }
+    None
 }
