@@ -123,6 +123,7 @@ pub trait RetryPolicy: fmt::Debug + 'static {
 /// | any other SOCKS5 failure reply (host or network unreachable, refused, TTL expired) | retry |
 /// | the server negotiated HTTP/2 (no WebSocket upgrade) | give up |
 /// | the credentials provider failed or timed out | retry (a failure the provider calls final gives up on its endpoint, whatever the policy) |
+/// | the `on_connect` setup failed | as its cause: a close with 1008 during the setup gives up, a setup timeout or a lost link retries |
 /// | any other close code, or none | retry |
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DefaultRetryPolicy;
@@ -158,6 +159,9 @@ impl RetryPolicy for DefaultRetryPolicy {
                 code: Some(1008), ..
             }
             | DisconnectReason::CredentialsFailed { is_final: true, .. } => RetryDecision::GiveUp,
+            // Judged by what ended it: a server that closes with 1008 while the setup
+            // runs refuses it for good, a timeout or a lost link is worth another try.
+            DisconnectReason::SetupFailed { cause } => self.decide(cause),
             _ => RetryDecision::Retry,
         }
     }
@@ -224,6 +228,26 @@ mod tests {
         ] {
             assert_eq!(decide(reason), RetryDecision::Retry);
         }
+    }
+
+    #[test]
+    fn a_failed_setup_is_judged_by_its_cause() {
+        let during_setup = |cause| DisconnectReason::SetupFailed {
+            cause: Box::new(cause),
+        };
+        let refused = DisconnectReason::ClosedByServer {
+            code: Some(1008),
+            description: None,
+        };
+        assert_eq!(decide(during_setup(refused)), RetryDecision::GiveUp);
+        let timed_out = DisconnectReason::SetupTimeout {
+            after: Duration::from_secs(10),
+        };
+        assert_eq!(decide(during_setup(timed_out)), RetryDecision::Retry);
+        assert_eq!(
+            decide(during_setup(DisconnectReason::StreamEnded)),
+            RetryDecision::Retry
+        );
     }
 
     #[test]

@@ -207,3 +207,32 @@ async fn a_server_that_closes_during_the_setup_fails_the_attempt() {
     // The setup's ping follows its message on the wire.
     assert!(server.frames().iter().any(|frame| frame.opcode == OP_PING));
 }
+
+#[actix_web::test]
+async fn a_setup_refused_with_policy_violation_is_final() {
+    // The server reads the setup and answers 1008: its credentials are not accepted.
+    let server = RawServer::start(vec![
+        Step::Upgrade,
+        Step::AwaitFrame(OP_TEXT),
+        Step::Bytes(support::close_frame(1008, "bad token")),
+        Step::AwaitFrame(OP_CLOSE),
+        Step::Close,
+    ])
+    .await;
+    let (connection, events) = connect_handle(
+        ConnectionActor::builder(server.url())
+            .on_connect(|_: &LinkInfo| vec![Payload::from("auth")])
+            .confirm_setup(true),
+    );
+    assert!(events.wait_entered(ConnectionState::Failed, 1).await);
+    assert_eq!(
+        setup_failures(&events),
+        [DisconnectReason::ClosedByServer {
+            code: Some(1008),
+            description: Some("bad token".to_owned()),
+        }]
+    );
+    assert_eq!(events.times_entered(Connecting), 1, "not retried");
+    let status = connection.status().await.expect("alive");
+    assert_eq!(status.state, ConnectionState::Failed);
+}
