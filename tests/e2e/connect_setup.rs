@@ -10,7 +10,9 @@ use crate::support::{
     OP_CLOSE, OP_PING, OP_TEXT, PATIENCE,
 };
 use tether_actix::message::Delivery;
-use tether_actix::{ConnectionActor, ConnectionState, DisconnectReason, LinkInfo, Payload};
+use tether_actix::{
+    Connection, ConnectionActor, ConnectionState, DisconnectReason, LinkInfo, Payload,
+};
 
 use ConnectionState::{Connected, Connecting};
 
@@ -161,14 +163,13 @@ async fn an_unconfirmed_setup_fails_the_attempt_and_keeps_the_buffer() {
     assert!(texts[0].starts_with("auth-") && texts[1] == "subscribe");
 }
 
-#[actix_web::test]
-async fn a_server_that_closes_during_the_setup_fails_the_attempt() {
-    support::init_tracing();
-    // Every connection: upgrade, read the setup message, refuse it with a close frame.
+/// A server that upgrades every connection, reads the setup message and refuses it
+/// with a close frame, and a connection to it whose setup must be confirmed.
+async fn refusing_the_setup(code: u16, reason: &str) -> (RawServer, Connection, Events) {
     let server = RawServer::start(vec![
         Step::Upgrade,
         Step::AwaitFrame(OP_TEXT),
-        Step::Bytes(support::close_frame(4003, "who are you")),
+        Step::Bytes(support::close_frame(code, reason)),
         Step::AwaitFrame(OP_CLOSE),
         Step::Close,
     ])
@@ -178,6 +179,13 @@ async fn a_server_that_closes_during_the_setup_fails_the_attempt() {
             .on_connect(|_: &LinkInfo| vec![Payload::from("auth")])
             .confirm_setup(true),
     );
+    (server, connection, events)
+}
+
+#[actix_web::test]
+async fn a_server_that_closes_during_the_setup_fails_the_attempt() {
+    support::init_tracing();
+    let (server, connection, events) = refusing_the_setup(4003, "who are you").await;
     assert_eq!(
         connection.send("buffered").await.expect("accepted"),
         Delivery::Buffered
@@ -211,19 +219,7 @@ async fn a_server_that_closes_during_the_setup_fails_the_attempt() {
 #[actix_web::test]
 async fn a_setup_refused_with_policy_violation_is_final() {
     // The server reads the setup and answers 1008: its credentials are not accepted.
-    let server = RawServer::start(vec![
-        Step::Upgrade,
-        Step::AwaitFrame(OP_TEXT),
-        Step::Bytes(support::close_frame(1008, "bad token")),
-        Step::AwaitFrame(OP_CLOSE),
-        Step::Close,
-    ])
-    .await;
-    let (connection, events) = connect_handle(
-        ConnectionActor::builder(server.url())
-            .on_connect(|_: &LinkInfo| vec![Payload::from("auth")])
-            .confirm_setup(true),
-    );
+    let (_server, connection, events) = refusing_the_setup(1008, "bad token").await;
     assert!(events.wait_entered(ConnectionState::Failed, 1).await);
     assert_eq!(
         setup_failures(&events),
