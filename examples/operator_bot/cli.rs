@@ -53,7 +53,7 @@ pub(crate) struct Cli {
 
     /// The hub's secret: the hub issues connect tokens (`/token`) only to holders of it
     /// and refuses handshakes without a fresh one (401); the bots fetch one with it
-    /// before every connect.
+    /// before every connect. With the embedded hub it defaults to a random secret.
     #[arg(long)]
     pub(crate) token: Option<String>,
 

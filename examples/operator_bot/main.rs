@@ -113,13 +113,22 @@ async fn bots(cli: &Cli, seed: u64, multi: MultiProgress) -> ExitCode {
             format!("{} bots, chaos {chaos}, seed {seed}", cli.bots),
         ),
     };
+    // The embedded hub and its bots share a secret even when none was given, so every
+    // connect fetches a fresh token.
+    let token = match (&cli.token, &hub) {
+        (Some(token), _) => Some(token.clone()),
+        (None, HubChoice::Embedded) => {
+            Some(format!("{:016x}", StdRng::from_os_rng().random::<u64>()))
+        }
+        (None, HubChoice::External(_)) => None,
+    };
     let config = ScenarioConfig {
         bots: usize::from(cli.bots),
         duration: cli.duration,
         chaos,
         seed,
         hub,
-        token: cli.token.clone(),
+        token,
         timings: Timings::demo(),
     };
     tracing::info!(

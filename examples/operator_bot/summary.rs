@@ -137,7 +137,7 @@ pub(crate) fn render(report: &Report) -> String {
     for bot in &report.bots {
         let _ = writeln!(
             out,
-            "{}: longest outage {}, longest wait for a Send reply {} ms, {} tasks completed, \
+            "{}: longest outage {}, longest wait for an answer to a send {} ms, {} tasks completed, \
              connects at primary/backup {}/{}, {} failovers",
             bot.name,
             humanize(bot.longest_outage),
