@@ -10,6 +10,7 @@
 //! Every test crate root also needs a `//!` doc (workspace `missing_docs`).
 #![allow(dead_code)]
 
+mod crash;
 mod proxy;
 mod raw;
 mod recorder;
@@ -28,6 +29,9 @@ pub(crate) use proxy::*;
 #[allow(unused_imports)]
 pub(crate) use raw::*;
 pub(crate) use server::*;
+// Only crash tests kill and restart child processes.
+#[allow(unused_imports)]
+pub(crate) use crash::*;
 
 /// How often [`wait_until`] re-checks its condition.
 const POLL_EVERY: Duration = Duration::from_millis(5);
