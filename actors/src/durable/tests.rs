@@ -295,3 +295,11 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_store_can_move_to_another_thread() {
+    // An actor, or a thread of its own, owns the store.
+    fn owned_elsewhere<T: Send + 'static>() {}
+    owned_elsewhere::<DurableStore>();
+    owned_elsewhere::<DurableError>();
+}
