@@ -88,6 +88,8 @@
 pub struct ReadmeDoctests;
 
 mod connection;
+#[cfg(feature = "durable")]
+pub mod durable;
 mod error;
 mod event;
 mod id;

@@ -12,6 +12,7 @@
 
 mod accounting;
 mod ledger;
+mod crash;
 mod proxy;
 mod raw;
 mod recorder;
@@ -40,6 +41,9 @@ pub(crate) use server::*;
 // Only the hostile-server tests use the verdicts.
 #[allow(unused_imports)]
 pub(crate) use verdict::*;
+// Only crash tests kill and restart child processes.
+#[allow(unused_imports)]
+pub(crate) use crash::*;
 
 /// How often [`wait_until`] re-checks its condition.
 const POLL_EVERY: Duration = Duration::from_millis(5);
