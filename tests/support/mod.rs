@@ -11,8 +11,8 @@
 #![allow(dead_code)]
 
 mod accounting;
-mod ledger;
 mod crash;
+mod ledger;
 mod proxy;
 mod raw;
 mod recorder;
