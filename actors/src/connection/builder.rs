@@ -12,7 +12,9 @@ use tether::{
 
 use super::dialer::{Customize, Dialer, TlsConfig};
 use super::inbox::Inbox;
+use super::journal::Journal;
 use super::lifecycle::Attempts;
+use super::outbound::Outbound;
 use super::ConnectionActor;
 use crate::subscribers::Subscribers;
 use crate::target::Target;
@@ -48,6 +50,11 @@ pub struct ConnectionBuilder {
     subscribers: Subscribers,
     mailbox_capacity: Option<usize>,
     tls: Option<TlsConfig>,
+    /// The connection's name: what finds its durable store.
+    name: Option<String>,
+    /// The directory of the durable store, in durable mode.
+    #[cfg(feature = "durable")]
+    durable: Option<std::path::PathBuf>,
 }
 
 impl ConnectionBuilder {
@@ -63,7 +70,43 @@ impl ConnectionBuilder {
             subscribers: Subscribers::default(),
             mailbox_capacity: None,
             tls: None,
+            name: None,
+            #[cfg(feature = "durable")]
+            durable: None,
         }
+    }
+
+    /// Name this connection: the same name (and directory) in a later process finds the
+    /// same [`durable`](Self::durable) store. ASCII letters, digits, `-`, `_` and `.`,
+    /// not starting with `.`, 1 to 128 bytes; another name is reported by `build`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Keep the outbox on disk, in an embedded SQLite store under `dir` named after the
+    /// connection's [`name`](Self::name) (required), so it survives a crash or restart
+    /// of the process.
+    ///
+    /// - `build` opens the store; whatever a previous process left is written first, in
+    ///   order, before anything new. A store that cannot be used is a
+    ///   [`BuildError::Durable`], never an empty outbox.
+    /// - A `Send` answered [`Buffered`](crate::Delivery::Buffered) or
+    ///   [`Sent`](crate::Delivery::Sent) is on disk. The messages accepted in one
+    ///   mailbox drain, or one `SendBatch`, are committed together (one `fsync`) before
+    ///   any of them is written or answered; a failed commit hands them back as
+    ///   [`SendError::NotPersisted`](crate::SendError::NotPersisted).
+    /// - Confirmed messages leave the store, and so do messages handed back (evicted,
+    ///   closed, failed, unconfirmed at-most-once). When the actor ends without `Close`
+    ///   (its last address dropped, its system stopped, or its process killed), what it
+    ///   held stays on disk for the next process.
+    ///
+    /// Delivery is at-least-once across restarts: a message written just before the
+    /// process ended, but not yet confirmed, is written again by the next one.
+    #[cfg(feature = "durable")]
+    pub fn durable(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.durable = Some(dir.into());
+        self
     }
 
     /// Use this configuration (the default is [`ResiliencyConfig::default`]).
@@ -179,12 +222,12 @@ impl ConnectionBuilder {
     }
 
     /// Validate everything and build the actor, without starting it.
-    pub fn build(self) -> Result<ConnectionActor, BuildError> {
+    pub fn build(mut self) -> Result<ConnectionActor, BuildError> {
         let target = Target::parse(&self.url)?;
         if let Some(name) = self.invalid_header {
             return Err(BuildError::InvalidHeader { name });
         }
-        let config = self.config?;
+        let config = std::mem::replace(&mut self.config, Ok(ResiliencyConfig::default()))?;
         let mailbox_capacity = self
             .mailbox_capacity
             .unwrap_or(config.message_buffer_size());
@@ -195,6 +238,8 @@ impl ConnectionBuilder {
             Some(seed) => Backoff::with_seed(&config, seed),
             None => Backoff::new(&config),
         };
+        let mut outbox = Outbox::from_config(&config);
+        let journal = self.open_journal(&mut outbox)?;
         let id = ConnectionId::next();
         let span = tracing::info_span!("tether.connection", id = %id, url = %target.redacted());
         let dialer = Dialer::new(
@@ -209,7 +254,8 @@ impl ConnectionBuilder {
         Ok(ConnectionActor {
             id,
             machine: StateMachine::from_config(&config),
-            outbox: Outbox::from_config(&config),
+            outbox,
+            journal,
             inbox: Inbox::new(id, config.read_ahead_bytes()),
             orphans: Default::default(),
             backoff,
@@ -225,6 +271,33 @@ impl ConnectionBuilder {
             span,
             config,
         })
+    }
+
+    /// The durable store, with what it holds restored to the front of `outbox`.
+    #[cfg(feature = "durable")]
+    fn open_journal(&self, outbox: &mut Outbox<Outbound>) -> Result<Journal, BuildError> {
+        let Some(dir) = self.durable.as_ref() else {
+            return Ok(Journal::default());
+        };
+        let name = self.name.as_deref().ok_or(BuildError::DurableWithoutName)?;
+        let store = crate::durable::DurableStore::open(dir, name)?;
+        let (journal, restored) = Journal::open(store)?;
+        outbox.restore(
+            restored
+                .into_iter()
+                .map(|record| {
+                    let mut item = Outbound::buffered(record.payload);
+                    item.set_seq(record.seq);
+                    item
+                })
+                .collect(),
+        );
+        Ok(journal)
+    }
+
+    #[cfg(not(feature = "durable"))]
+    fn open_journal(&self, _outbox: &mut Outbox<Outbound>) -> Result<Journal, BuildError> {
+        Ok(Journal::default())
     }
 
     /// Validate, build and start the actor under an actix [`Supervisor`] on the current

@@ -16,14 +16,15 @@ use crate::{DisconnectReason, Payload, SendError, Status};
 impl Handler<message::Send> for ConnectionActor {
     type Result = SendReply;
 
-    fn handle(&mut self, send: message::Send, _ctx: &mut Context<Self>) -> SendReply {
+    fn handle(&mut self, send: message::Send, ctx: &mut Context<Self>) -> SendReply {
         let wants_confirmation = send.wants_confirmation();
         let payload = send.into_payload();
         if let Some(refusal) = self.refusal() {
             return SendReply::now(Err(refusal(payload)));
         }
         let connected = self.link.is_some();
-        if !(connected || wants_confirmation) {
+        let durable = self.journal.is_durable();
+        if !(connected || wants_confirmation || durable) {
             // Nobody needs to wait: the answer is known now.
             return SendReply::now(
                 self.admit(Outbound::buffered(payload))
@@ -34,7 +35,11 @@ impl Handler<message::Send> for ConnectionActor {
         let item = Outbound::awaiting(payload, Reply::One(slot.clone()), wants_confirmation)
             .buffered_if(!connected);
         match self.admit(item) {
-            Ok(()) => SendReply::later(slot),
+            Ok(()) => {
+                // Durable mode: answered once on disk, at the end of this drain.
+                self.schedule_commit(ctx);
+                SendReply::later(slot)
+            }
             Err(refused) => SendReply::now(Err(refused)),
         }
     }
@@ -49,12 +54,13 @@ impl Handler<SendBatch> for ConnectionActor {
         let slot = BatchSlot::new(payloads.len(), self.orphans.clone());
         let refusal = self.refusal();
         let connected = self.link.is_some();
+        let durable = self.journal.is_durable();
         for (index, payload) in payloads.into_iter().enumerate() {
             if let Some(refusal) = refusal {
                 slot.answer(index, Err(refusal(payload)));
                 continue;
             }
-            let answered_now = !(connected || wants_confirmation);
+            let answered_now = !(connected || wants_confirmation || durable);
             let item = if answered_now {
                 Outbound::buffered(payload)
             } else {
@@ -71,6 +77,9 @@ impl Handler<SendBatch> for ConnectionActor {
                 Err(refused) => slot.answer(index, Err(refused)),
             }
         }
+        // Durable mode: the whole batch in one commit, before any of it is answered or
+        // written.
+        self.commit_staged();
         self.settle_orphans();
         BatchReply::new(slot)
     }
@@ -89,7 +98,9 @@ impl ConnectionActor {
 
     /// Takes a message into the outbox and wakes the writer; a full buffer refuses it,
     /// handing it back.
-    fn admit(&mut self, item: Outbound) -> Result<(), SendError> {
+    fn admit(&mut self, mut item: Outbound) -> Result<(), SendError> {
+        let seq = self.journal.stage(item.payload());
+        item.set_seq(seq);
         match self.outbox.accept(item) {
             Ok(evicted) => {
                 match self.link.as_mut() {
@@ -100,6 +111,7 @@ impl ConnectionActor {
                 Ok(())
             }
             Err(full) => {
+                self.journal.discard(&[seq]);
                 self.counters.rejected += 1;
                 let reason = full.reason();
                 let message = full.into_inner().into_payload();

@@ -36,6 +36,8 @@ impl ActorFuture<ConnectionActor> for LinkWriter {
         ctx: &mut Context<ConnectionActor>,
         task: &mut task::Context<'_>,
     ) -> Poll<()> {
+        // Durable mode: what this drain accepted is on disk before it is written.
+        act.commit_staged();
         let step = act.write_ready(self.generation, task);
         act.settle_orphans();
         if matches!(step, Step::Waiting | Step::Idle) {

@@ -44,4 +44,7 @@ pub enum UndeliveredReason {
     /// Refused because the buffer was full, in a `SendBatch` whose sender had stopped
     /// waiting for the report.
     Refused,
+    /// Durable mode: the message could not be written to the durable store (the disk is
+    /// full, say), in a `SendBatch` whose sender had stopped waiting.
+    NotPersisted,
 }
