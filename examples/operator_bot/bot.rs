@@ -37,6 +37,8 @@ pub(crate) struct BotSettings {
     pub(crate) seed: u64,
     /// Connection settings and pace.
     pub(crate) timings: Timings,
+    /// The directory of its durable outbox, if it keeps one (named after the bot).
+    pub(crate) durable: Option<std::path::PathBuf>,
 }
 
 /// A started bot: its actor and its connection.
@@ -111,6 +113,9 @@ impl Bot {
             .on_undelivered(me.recipient());
         if let Some(token) = &settings.token {
             builder = builder.bearer_auth(token);
+        }
+        if let Some(dir) = &settings.durable {
+            builder = builder.name(settings.name.clone()).durable(dir);
         }
         let connection = builder.start()?;
         let bot = Bot {

@@ -47,6 +47,12 @@ pub(crate) struct Cli {
     #[arg(long)]
     pub(crate) token: Option<String>,
 
+    /// Keep each bot's outbox on disk in this directory (tether's durable outbox): a bot
+    /// killed and started again with the same directory sends what it held first. Bots
+    /// are then named `op-1`, `op-2`, ... in every run, so each finds its own store.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) durable: Option<PathBuf>,
+
     /// Where to write the timeline picture (SVG).
     #[arg(long, default_value = "target/operator_bot/timeline.svg")]
     pub(crate) out: PathBuf,

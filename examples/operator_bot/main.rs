@@ -33,6 +33,9 @@
 //! cargo run --release --example operator_bot -- --url ws://127.0.0.1:9000 --token s3cret
 //! ```
 //!
+//! With `--durable DIR`, each bot keeps its outbox on disk: kill a bot process with
+//! `kill -9` and start it again with the same `DIR`, and what it held is sent first.
+//!
 //! It exits with 0 when every event is accounted for and every bot closed, 1 otherwise,
 //! and 2 for bad arguments. `RUST_LOG=debug` shows every retry and hub command.
 
@@ -100,6 +103,7 @@ async fn bots(cli: &Cli, seed: u64, multi: MultiProgress) -> ExitCode {
         hub,
         token: cli.token.clone(),
         timings: Timings::demo(),
+        durable: cli.durable.clone(),
     };
     tracing::info!(
         "operator_bot: {title}, for {}",
