@@ -74,6 +74,9 @@ pub struct DurableStore {
     len: usize,
     /// One more than the highest sequence number ever stored.
     next_seq: u64,
+    /// Commits `fsync` (`synchronous=FULL`): false only if a removal could not set it
+    /// back, so that the next append does before it commits.
+    synced: bool,
 }
 
 impl DurableStore {
@@ -169,6 +172,7 @@ impl DurableStore {
             path,
             len,
             next_seq,
+            synced: true,
         })
     }
 
@@ -218,6 +222,12 @@ impl DurableStore {
         for record in records {
             to_stored(record.seq)?;
             next_seq = next_seq.max(record.seq + 1);
+        }
+        if !self.synced {
+            self.connection
+                .pragma_update(None, "synchronous", "FULL")
+                .map_err(|error| classify(&self.path, error))?;
+            self.synced = true;
         }
         let path = &self.path;
         let sql = |error| classify(path, error);
@@ -274,9 +284,11 @@ impl DurableStore {
     pub fn remove_through(&mut self, seq: u64) -> Result<usize, DurableError> {
         let through = i64::try_from(seq).unwrap_or(i64::MAX);
         let removed = self
-            .connection
-            .prepare_cached("DELETE FROM outbox WHERE seq <= ?1")
-            .and_then(|mut delete| delete.execute([through]))
+            .unsynced(|connection| {
+                connection
+                    .prepare_cached("DELETE FROM outbox WHERE seq <= ?1")
+                    .and_then(|mut delete| delete.execute([through]))
+            })
             .map_err(|error| classify(&self.path, error))?;
         self.len = self.len.saturating_sub(removed);
         Ok(removed)
@@ -293,22 +305,43 @@ impl DurableStore {
         if seqs.is_empty() {
             return Ok(0);
         }
-        let path = &self.path;
-        let sql = |error| classify(path, error);
-        let transaction = self.connection.transaction().map_err(sql)?;
-        let mut removed = 0;
-        {
-            let mut delete = transaction
-                .prepare_cached("DELETE FROM outbox WHERE seq = ?1")
-                .map_err(sql)?;
-            // A number above i64::MAX was never stored.
-            for seq in seqs.iter().filter_map(|&seq| i64::try_from(seq).ok()) {
-                removed += delete.execute([seq]).map_err(sql)?;
-            }
-        }
-        transaction.commit().map_err(sql)?;
+        let removed = self
+            .unsynced(|connection| {
+                let transaction = connection.transaction()?;
+                let mut removed = 0;
+                {
+                    let mut delete =
+                        transaction.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?;
+                    // A number above i64::MAX was never stored.
+                    for seq in seqs.iter().filter_map(|&seq| i64::try_from(seq).ok()) {
+                        removed += delete.execute([seq])?;
+                    }
+                }
+                transaction.commit()?;
+                Ok(removed)
+            })
+            .map_err(|error| classify(&self.path, error))?;
         self.len = self.len.saturating_sub(removed);
         Ok(removed)
+    }
+
+    /// Runs a removal without waiting for the disk: `synchronous=NORMAL` for its commit
+    /// only. A removal lost to a power cut brings back messages that were confirmed or
+    /// handed back, to be sent again (a duplicate, which at-least-once allows), never a
+    /// loss; the next append's `fsync` covers it anyway, and a killed process loses
+    /// nothing the operating system already has. It saves one `fsync` per confirmation.
+    fn unsynced<R>(
+        &mut self,
+        remove: impl FnOnce(&mut Connection) -> rusqlite::Result<R>,
+    ) -> rusqlite::Result<R> {
+        self.synced = false;
+        self.connection
+            .pragma_update(None, "synchronous", "NORMAL")?;
+        let outcome = remove(&mut self.connection);
+        self.connection
+            .pragma_update(None, "synchronous", "FULL")
+            .map(|()| self.synced = true)
+            .and(outcome)
     }
 
     /// How many records the store holds.
