@@ -48,7 +48,7 @@ impl Handler<message::Send> for ConnectionActor {
 impl Handler<SendBatch> for ConnectionActor {
     type Result = BatchReply;
 
-    fn handle(&mut self, batch: SendBatch, _ctx: &mut Context<Self>) -> BatchReply {
+    fn handle(&mut self, batch: SendBatch, ctx: &mut Context<Self>) -> BatchReply {
         let wants_confirmation = batch.wants_confirmation();
         let payloads = batch.into_payloads();
         let slot = BatchSlot::new(payloads.len(), self.orphans.clone());
@@ -77,9 +77,9 @@ impl Handler<SendBatch> for ConnectionActor {
                 Err(refused) => slot.answer(index, Err(refused)),
             }
         }
-        // Durable mode: the whole batch in one commit, before any of it is answered or
-        // written.
-        self.commit_staged();
+        // Durable mode: the batch is committed with everything else this mailbox drain
+        // accepts, in one commit, before any of it is answered or written.
+        self.schedule_commit(ctx);
         self.settle_orphans();
         BatchReply::new(slot)
     }

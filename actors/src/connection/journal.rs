@@ -25,6 +25,10 @@ pub(super) struct Journal {
     /// Accepted, not yet committed, in sequence order.
     #[cfg(feature = "durable")]
     staged: Vec<Record>,
+    /// Confirmed up to here, not yet removed: removals wait for the next commit, so
+    /// that the confirmations of one drain cost one removal.
+    #[cfg(feature = "durable")]
+    confirmed: Option<u64>,
     /// A commit is scheduled for the end of this mailbox drain.
     commit_scheduled: bool,
 }
@@ -47,6 +51,7 @@ impl Journal {
             next_seq: store.next_seq(),
             store: Some(store),
             staged: Vec::new(),
+            confirmed: None,
             commit_scheduled: false,
         };
         Ok((journal, restored))
@@ -100,6 +105,7 @@ impl Journal {
     /// the senders waiting for "buffered"), or the messages that are not on disk.
     pub(super) fn commit(&mut self) -> Result<Option<(u64, u64)>, Failed> {
         self.commit_scheduled = false;
+        self.remove_confirmed();
         #[cfg(feature = "durable")]
         if let Some(store) = self.store.as_mut() {
             if self.staged.is_empty() {
@@ -119,18 +125,27 @@ impl Journal {
     }
 
     /// The server confirmed every message up to `seq` (the outbox confirms in sequence
-    /// order): they leave the store.
+    /// order): they leave the store at the next commit (the writer's next poll, which
+    /// the confirmation wakes, at the latest).
     pub(super) fn confirmed_through(&mut self, seq: u64) {
         #[cfg(feature = "durable")]
-        if let Some(store) = self.store.as_mut() {
-            if let Err(error) = store.remove_through(seq) {
-                // Still on disk: the next process sends them again (a duplicate, which
-                // at-least-once allows), so it is worth a warning, not an error.
-                tracing::warn!(%error, seq, "confirmed messages could not be removed from the durable store");
-            }
+        if self.store.is_some() {
+            self.confirmed = Some(self.confirmed.map_or(seq, |known| known.max(seq)));
         }
         #[cfg(not(feature = "durable"))]
         let _ = seq;
+    }
+
+    /// Removes the confirmed messages from the store now.
+    pub(super) fn remove_confirmed(&mut self) {
+        #[cfg(feature = "durable")]
+        if let (Some(store), Some(seq)) = (self.store.as_mut(), self.confirmed.take()) {
+            if let Err(error) = store.remove_through(seq) {
+                // Still on disk: the next process sends them again (a duplicate, which
+                // at-least-once allows), so a warning, not an error.
+                tracing::warn!(%error, seq, "confirmed messages could not be removed from the durable store");
+            }
+        }
     }
 
     /// These messages were handed back to the application: they leave the store, or

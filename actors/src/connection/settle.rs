@@ -78,6 +78,8 @@ impl ConnectionActor {
     pub(super) fn hand_back_all(&mut self, ending: Ending) {
         if ending == Ending::Abandoned {
             self.commit_staged();
+        } else {
+            self.journal.remove_confirmed();
         }
         let all = self.outbox.hand_back_all();
         if ending != Ending::Abandoned {
