@@ -89,13 +89,21 @@ async fn child_sends_numbered_events() {
     }
 }
 
+/// What the children reported: how many events were accepted, and one more than the
+/// highest accepted number (0: none yet).
+#[derive(Debug, Default)]
+struct Accepted {
+    count: AtomicU64,
+    beyond: AtomicU64,
+}
+
 /// Starts the child, counting its `accepted` lines.
 fn spawn_child(
     url: &str,
     dir: &Path,
     start: u64,
     last: bool,
-    accepted: &Arc<AtomicU64>,
+    accepted: &Arc<Accepted>,
 ) -> (Child, std::thread::JoinHandle<()>) {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
@@ -119,8 +127,12 @@ fn spawn_child(
     let accepted = accepted.clone();
     let reader = std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.starts_with("accepted ") {
-                accepted.fetch_add(1, Ordering::SeqCst);
+            if let Some(n) = line
+                .strip_prefix("accepted ")
+                .and_then(|n| n.parse::<u64>().ok())
+            {
+                accepted.count.fetch_add(1, Ordering::SeqCst);
+                accepted.beyond.fetch_max(n + 1, Ordering::SeqCst);
             }
         }
     });
@@ -156,25 +168,27 @@ async fn a_durable_bot_killed_ten_times_loses_nothing() {
     let server = setup().await;
     let dir = tempfile::tempdir().unwrap();
     let plan = KillPlan::new(15, 12, 20..600);
-    let accepted = Arc::new(AtomicU64::new(0));
+    let accepted = Arc::new(Accepted::default());
     let mut start = 0;
     for &moment in plan.moments() {
-        let before = accepted.load(Ordering::SeqCst);
+        let before = accepted.count.load(Ordering::SeqCst);
         let (mut child, reader) = spawn_child(&server.url(), dir.path(), start, false, &accepted);
         assert!(
-            wait_until(PATIENCE, || accepted.load(Ordering::SeqCst)
+            wait_until(PATIENCE, || accepted.count.load(Ordering::SeqCst)
                 >= before + moment)
             .await,
             "seed {}: the child accepted {} of {moment} events",
             plan.seed(),
-            accepted.load(Ordering::SeqCst) - before
+            accepted.count.load(Ordering::SeqCst) - before
         );
         kill_hard(&mut child);
         reader.join().unwrap();
-        // Every number up to here is on disk or arrived; a number above was never on
-        // disk, so the next run may use it again.
+        // Every number up to the highest one accepted, arrived or stored must arrive in
+        // the end; a number above all three was never on disk, so the next run may use
+        // it again.
         let arrived = tally_of(&server).highest();
-        start = arrived.max(highest_stored(dir.path())).map_or(0, |n| n + 1);
+        let known = arrived.max(highest_stored(dir.path())).map_or(0, |n| n + 1);
+        start = known.max(accepted.beyond.load(Ordering::SeqCst));
     }
     // A last run writes what is left, confirms it, and closes.
     let (mut child, reader) = spawn_child(&server.url(), dir.path(), start, true, &accepted);
