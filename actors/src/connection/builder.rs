@@ -91,8 +91,8 @@ impl ConnectionBuilder {
     /// - `build` opens the store; whatever a previous process left is written first, in
     ///   order, before anything new. A store that cannot be used is a
     ///   [`BuildError::Durable`], never an empty outbox.
-    /// - A `Send` answered [`Buffered`](crate::Delivery::Buffered) or
-    ///   [`Sent`](crate::Delivery::Sent) is on disk. The messages accepted in one
+    /// - A `Send` answered [`Buffered`](crate::message::Delivery::Buffered) or
+    ///   [`Sent`](crate::message::Delivery::Sent) is on disk. The messages accepted in one
     ///   mailbox drain, or one `SendBatch`, are committed together (one `fsync`) before
     ///   any of them is written or answered; a failed commit hands them back as
     ///   [`SendError::NotPersisted`](crate::SendError::NotPersisted).
