@@ -1,7 +1,9 @@
 //! A plain WebSocket echo server at `ws://127.0.0.1:PORT/ws`, for `echo_client`.
 //!
 //! Run: `cargo run --example echo_server [-- PORT]` (default: a free port). It prints
-//! its URL, then echoes every text and binary message and answers pings until Ctrl-C.
+//! its URL, then echoes every text and binary message and answers pings until Ctrl-C
+//! or SIGTERM, which drop every connection at once: a client sees its link end and
+//! reconnects when the server is back (see the README's Examples section).
 
 use actix::{Actor, ActorContext, StreamHandler};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
@@ -43,7 +45,42 @@ async fn main() -> std::io::Result<()> {
     };
     let server = HttpServer::new(|| App::new().route("/ws", web::get().to(upgrade)))
         .workers(1)
+        // actix-web's graceful shutdown waits for open connections, and a WebSocket stays
+        // open: stopping the server would leave every client connected to a process that
+        // is going away. This server handles the signals itself and stops at once.
+        .disable_signals()
+        .shutdown_timeout(0)
         .bind(("127.0.0.1", port))?;
     println!("ws://{}/ws", server.addrs()[0]);
-    server.run().await
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        stop_signal().await;
+        // Not graceful: every connection is dropped now, so clients see their link end.
+        handle.stop(false).await;
+    });
+    server.await
+}
+
+/// Ctrl-C, or SIGTERM where there is one.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use actix_web::rt::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = actix_web::rt::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = actix_web::rt::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = actix_web::rt::signal::ctrl_c().await;
+    }
 }

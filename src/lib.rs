@@ -14,7 +14,8 @@
 //! - [`outbox`]: [`Outbox`], the whole life of an outbound message: buffered,
 //!   written, confirmed, requeued or handed back, each exactly once.
 //! - [`liveness`]: [`Liveness`], the heartbeat and confirmation pings of one link,
-//!   the pongs it owes, and the verdict on whether the link is still alive.
+//!   the pongs it owes, the verdict on whether the link is still alive, and its
+//!   [`RoundTrip`] time.
 //!
 //! # Example
 //!
@@ -70,7 +71,7 @@ pub mod window;
 pub use backoff::{Backoff, JitterStrategy};
 pub use buffer::{BufferFull, BufferItem, FullReason, MessageBuffer, OverflowPolicy};
 pub use config::{ConfigError, DeliveryMode, ResiliencyConfig, ResiliencyConfigBuilder};
-pub use liveness::{Liveness, Verdict};
+pub use liveness::{Liveness, RoundTrip, Verdict};
 pub use outbox::{HandBack, LinkLost, Next, Outbox};
 pub use state::{ConnectionState, StateMachine, Transition, TransitionError};
 pub use window::UnconfirmedWindow;

@@ -100,6 +100,39 @@ async fn tokens_go_in_headers_are_fresh_per_attempt_and_never_logged() {
     }
     assert_eq!(issued.get(), 2);
 
+    // Proxy credentials: in neither Debug output, the published reasons nor the logs.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("free port");
+    for proxy in [
+        format!("http://proxy-user:proxy-SECRET@{closed}"),
+        format!("socks5h://proxy-user:proxy-SECRET@{closed}"),
+    ] {
+        let builder = ConnectionActor::builder(server.url())
+            .configure(support::quick)
+            .proxy(&proxy);
+        let shown = format!("{builder:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        let built = ConnectionActor::builder(server.url())
+            .proxy(&proxy)
+            .build()
+            .expect("valid");
+        let shown = format!("{built:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        let (builder, proxied) = recorded(builder);
+        let _connection = builder.start().expect("valid");
+        assert!(proxied.wait_entered(ConnectionState::Reconnecting, 2).await);
+        for change in proxied.states() {
+            let shown = format!("{change:?}");
+            assert!(!shown.contains("SECRET"), "{shown}");
+            if let Some(reason) = &change.reason {
+                let shown = reason.to_string();
+                assert!(!shown.contains("SECRET"), "{shown}");
+                assert!(shown.contains(&closed.to_string()), "{shown}");
+            }
+        }
+    }
+
     let text = logs.text();
     assert!(text.contains("state changed"), "the capture works: {text}");
     assert!(

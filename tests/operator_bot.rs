@@ -57,25 +57,8 @@ use crate::hub::{Hub, HubConfig};
 use crate::scenario::{HubChoice, ScenarioConfig};
 use crate::timings::Timings;
 
-/// The demo's pace divided by about ten: outages of a few hundred milliseconds, each
-/// detected within 75 ms.
 fn quick() -> Timings {
-    Timings {
-        heartbeat_interval: Duration::from_millis(25),
-        heartbeat_timeout: Duration::from_millis(50),
-        base_backoff: Duration::from_millis(10),
-        max_backoff: Duration::from_millis(100),
-        connect_timeout: Duration::from_secs(1),
-        stable_uptime: Duration::from_millis(100),
-        buffer_size: 40,
-        work_tick: Duration::from_millis(10),
-        bot_heartbeat: Duration::from_millis(50),
-        hub_tick: Duration::from_millis(30),
-        sample_every: Duration::from_millis(20),
-        settle: Duration::from_millis(600),
-        close_deadline: Duration::from_secs(5),
-        chaos_scale: 0.1,
-    }
+    Timings::quick()
 }
 
 /// How long any single wait in these tests may take before it counts as a hang.

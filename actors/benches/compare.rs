@@ -13,6 +13,9 @@
 //! TETHER_BENCH_ONLY=1,2 cargo bench -p tether-actix --bench compare   # some scenarios
 //! ```
 //!
+//! Scenario 10 starts `tinyproxy` (Debian package `tinyproxy`); without it the row is
+//! left out, with a note.
+//!
 //! Scenario 6 (thousands of idle connections) runs the hub and each client in child
 //! processes: this binary re-executed with `TETHER_BENCH_ROLE=hub|scale-client`.
 
@@ -20,6 +23,12 @@
 mod clients;
 #[path = "compare/confirmation.rs"]
 mod confirmation;
+#[path = "compare/metrics_cost.rs"]
+mod metrics_cost;
+#[path = "compare/nagle.rs"]
+mod nagle;
+#[path = "compare/proxied.rs"]
+mod proxied;
 #[path = "compare/recovery.rs"]
 mod recovery;
 #[path = "compare/report.rs"]
@@ -62,6 +71,8 @@ pub(crate) struct Sizes {
     pub(crate) cpu_window_secs: u64,
     /// Scenario 7: connections in the storm.
     pub(crate) storm_connections: u64,
+    /// Scenario 9: two-frame round trips per client (each can wait for a delayed ACK).
+    pub(crate) nagle_round_trips: u64,
     /// Outstanding `addr.send` futures when pipelining with tether.
     pub(crate) in_flight: usize,
 }
@@ -86,6 +97,7 @@ impl Sizes {
                 idle_connections: 500,
                 cpu_window_secs: 2,
                 storm_connections: 300,
+                nagle_round_trips: 100,
                 in_flight,
             }
         } else {
@@ -101,6 +113,7 @@ impl Sizes {
                 idle_connections: 10_000,
                 cpu_window_secs: 5,
                 storm_connections: 1_000,
+                nagle_round_trips: 500,
                 in_flight,
             }
         }
@@ -138,7 +151,7 @@ fn compare_main() {
 
     let system = actix::System::new();
     system.block_on(async {
-        let scenarios: [(u32, &str); 8] = [
+        let scenarios: [(u32, &str); 11] = [
             (1, "pipelined throughput"),
             (2, "round trip"),
             (3, "flush"),
@@ -147,6 +160,9 @@ fn compare_main() {
             (6, "scale"),
             (7, "reconnect storm"),
             (8, "confirmation cost"),
+            (9, "Nagle: two frames per round trip"),
+            (10, "round trip through a CONNECT proxy"),
+            (11, "metrics cost"),
         ];
         for (n, name) in scenarios {
             if !wanted(n) {
@@ -162,7 +178,10 @@ fn compare_main() {
                 5 => recovery::dead_link(&sizes).await,
                 6 => scale::scale(&sizes).await,
                 7 => storm::storm(&sizes).await,
-                _ => confirmation::confirmation(&sizes).await,
+                8 => confirmation::confirmation(&sizes).await,
+                9 => nagle::nagle(&sizes).await,
+                10 => proxied::proxied_round_trip(&sizes).await,
+                _ => metrics_cost::metrics_cost(&sizes).await,
             };
             eprintln!("[{n}] {name}: {:.1} s", t.elapsed().as_secs_f64());
             for row in &outcome.rows {

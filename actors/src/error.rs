@@ -107,9 +107,26 @@ pub enum BuildError {
         /// The header name as given (the value is never shown).
         name: String,
     },
+    /// The proxy URL (given to the builder or found in the environment) is not a
+    /// supported proxy. The reason never contains the URL, which may hold a password.
+    #[error("invalid proxy: {reason}")]
+    InvalidProxy {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The TLS configuration could not be built.
+    #[error("TLS setup failed: {message}")]
+    TlsSetup {
+        /// The error as text.
+        message: String,
+    },
     /// The mailbox capacity is zero.
     #[error("mailbox capacity must be at least 1")]
     ZeroMailboxCapacity,
+    /// [`ConnectionBuilder::name`](crate::ConnectionBuilder::name) was given an empty
+    /// name.
+    #[error("connection name must not be empty")]
+    EmptyName,
     /// The resiliency configuration is invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),

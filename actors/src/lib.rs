@@ -21,6 +21,9 @@
 //!   `heartbeat_timeout` after it means the link is dead, and it is replaced.
 //! - **Events**: every state change ([`StateChanged`]) and every incoming message
 //!   ([`Incoming`]) is published to subscriber actors.
+//! - **Observability**: a name ([`ConnectionBuilder::name`]) carried by events, status,
+//!   tracing span and metrics; the round-trip time in [`Status`]; with the `metrics`
+//!   feature, metrics recorded through the `metrics` facade (the README lists them).
 //!
 //! The runtime-free core — configuration, backoff, buffer, state machine — is the
 //! `tether` crate, re-exported here, so this is the only dependency you need.
@@ -100,6 +103,7 @@ mod reason;
 mod status;
 mod subscribers;
 mod target;
+mod transport;
 
 pub use bytes::Bytes;
 pub use bytestring::ByteString;

@@ -58,6 +58,13 @@ pub trait RetryPolicy: fmt::Debug + 'static {
 /// | handshake request invalid (never sent) | give up |
 /// | server TLS certificate rejected (untrusted, wrong host, expired) | give up |
 /// | close code 1008 (policy violation) | give up |
+/// | proxy unreachable, proxy protocol error | retry |
+/// | proxy answers 5xx (502, 503) | retry |
+/// | proxy answers 407, or another 4xx | give up |
+/// | SOCKS5 authentication refused | give up |
+/// | SOCKS5 reply "not allowed by ruleset", "command" or "address type not supported" | give up |
+/// | any other SOCKS5 failure reply (host or network unreachable, refused, TTL expired) | retry |
+/// | the server negotiated HTTP/2 (no WebSocket upgrade) | give up |
 /// | any other close code, or none | retry |
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DefaultRetryPolicy;
@@ -72,7 +79,17 @@ impl RetryPolicy for DefaultRetryPolicy {
             DisconnectReason::HandshakeRejected { status, .. } if (500..600).contains(status) => {
                 RetryDecision::Retry
             }
+            DisconnectReason::ProxyRejected { status } if (500..600).contains(status) => {
+                RetryDecision::Retry
+            }
+            DisconnectReason::SocksRefused {
+                code: 2 | 7 | 8, ..
+            } => RetryDecision::GiveUp,
             DisconnectReason::HandshakeRejected { .. }
+            | DisconnectReason::ProxyRejected { .. }
+            | DisconnectReason::ProxyAuthRequired
+            | DisconnectReason::SocksAuthRefused { .. }
+            | DisconnectReason::TunnelUnsupported { .. }
             | DisconnectReason::HandshakeInvalid { .. }
             | DisconnectReason::InvalidRequest { .. }
             | DisconnectReason::TlsCertificate { .. }
@@ -160,6 +177,48 @@ mod tests {
             message: "a header value is invalid".into(),
         };
         assert_eq!(decide(reason), RetryDecision::GiveUp);
+    }
+
+    #[test]
+    fn proxy_failures_follow_the_policy_table() {
+        let retried = [
+            DisconnectReason::ProxyUnreachable {
+                message: "refused".into(),
+            },
+            DisconnectReason::ProxyRejected { status: 502 },
+            DisconnectReason::ProxyRejected { status: 503 },
+            DisconnectReason::SocksRefused {
+                code: 4,
+                message: "Host unreachable".into(),
+            },
+            DisconnectReason::SocksRefused {
+                code: 5,
+                message: "Connection refused".into(),
+            },
+            DisconnectReason::ProxyProtocol {
+                message: "garbage".into(),
+            },
+        ];
+        for reason in retried {
+            assert_eq!(decide(reason.clone()), RetryDecision::Retry, "{reason}");
+        }
+        let final_ = [
+            DisconnectReason::ProxyAuthRequired,
+            DisconnectReason::ProxyRejected { status: 403 },
+            DisconnectReason::SocksAuthRefused {
+                message: "refused".into(),
+            },
+            DisconnectReason::SocksRefused {
+                code: 2,
+                message: "not allowed".into(),
+            },
+            DisconnectReason::TunnelUnsupported {
+                message: "h2".into(),
+            },
+        ];
+        for reason in final_ {
+            assert_eq!(decide(reason.clone()), RetryDecision::GiveUp, "{reason}");
+        }
     }
 
     #[test]

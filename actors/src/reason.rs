@@ -98,6 +98,46 @@ pub enum DisconnectReason {
     /// stopped). Everything it held was handed back, and the server was sent close
     /// code 1001 (going away).
     Abandoned,
+    /// The proxy could not be reached: refused, unreachable, or its name did not resolve.
+    ProxyUnreachable {
+        /// The error as text (the proxy's scheme, host and port, never its credentials).
+        message: String,
+    },
+    /// The HTTP proxy refused to open a tunnel, with this status (401 and 407 are
+    /// [`ProxyAuthRequired`](Self::ProxyAuthRequired)). 5xx (502, 503: the proxy could
+    /// not reach the server) is retried; 4xx (403: forbidden by the proxy) is final.
+    ProxyRejected {
+        /// The HTTP status of the proxy's answer.
+        status: u16,
+    },
+    /// The HTTP proxy answered 407 (or 401, as some proxies do for wrong credentials):
+    /// it wants credentials, or refused the ones given. Final under the default policy.
+    ProxyAuthRequired,
+    /// The SOCKS5 proxy refused the username and password, or accepts no
+    /// authentication method tether offers. Final under the default policy.
+    SocksAuthRefused {
+        /// The error as text (never the credentials).
+        message: String,
+    },
+    /// The SOCKS5 proxy could not connect to the server (RFC 1928 reply `code`: 3
+    /// network unreachable, 4 host unreachable, 5 connection refused, ...).
+    SocksRefused {
+        /// The reply code.
+        code: u8,
+        /// Its meaning.
+        message: String,
+    },
+    /// The proxy did not speak its protocol, or hung up during the handshake.
+    ProxyProtocol {
+        /// The error as text.
+        message: String,
+    },
+    /// The server negotiated HTTP/2, which cannot carry a WebSocket upgrade. Final
+    /// under the default policy.
+    TunnelUnsupported {
+        /// The error as text.
+        message: String,
+    },
     /// The retry policy allowed another attempt, but `max_reconnect_attempts` were used up.
     AttemptsExhausted {
         /// Attempts made.
@@ -106,6 +146,38 @@ pub enum DisconnectReason {
 }
 
 impl DisconnectReason {
+    /// The variant's name in snake case (`"heartbeat_timeout"`), without its details:
+    /// a bounded label for metrics and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::ConnectFailed { .. } => "connect_failed",
+            Self::TlsCertificate { .. } => "tls_certificate",
+            Self::ConnectTimeout { .. } => "connect_timeout",
+            Self::HandshakeRejected { .. } => "handshake_rejected",
+            Self::HandshakeInvalid { .. } => "handshake_invalid",
+            Self::ClosedByServer { .. } => "closed_by_server",
+            Self::StreamEnded => "stream_ended",
+            Self::ConnectionLost { .. } => "connection_lost",
+            Self::ProtocolError { .. } => "protocol_error",
+            Self::HeartbeatTimeout { .. } => "heartbeat_timeout",
+            Self::MessageTooLarge { .. } => "message_too_large",
+            Self::InvalidUtf8 => "invalid_utf8",
+            Self::WriteFailed { .. } => "write_failed",
+            Self::SubscriberStalled { .. } => "subscriber_stalled",
+            Self::CloseRequested => "close_requested",
+            Self::Abandoned => "abandoned",
+            Self::AttemptsExhausted { .. } => "attempts_exhausted",
+            Self::InvalidRequest { .. } => "invalid_request",
+            Self::ProxyUnreachable { .. } => "proxy_unreachable",
+            Self::ProxyRejected { .. } => "proxy_rejected",
+            Self::ProxyAuthRequired => "proxy_auth_required",
+            Self::SocksAuthRefused { .. } => "socks_auth_refused",
+            Self::SocksRefused { .. } => "socks_refused",
+            Self::ProxyProtocol { .. } => "proxy_protocol",
+            Self::TunnelUnsupported { .. } => "tunnel_unsupported",
+        }
+    }
+
     /// The close code tether sends to the server when it drops the link for this reason,
     /// or `None` when no close frame is sent (the link is dead or already closed).
     pub(crate) fn close_code(&self) -> Option<u16> {
@@ -171,9 +243,100 @@ impl fmt::Display for DisconnectReason {
             ),
             Self::CloseRequested => write!(f, "close requested"),
             Self::Abandoned => write!(f, "the last address of the connection was dropped"),
+            Self::ProxyUnreachable { message } => write!(f, "{message}"),
+            Self::ProxyRejected { status } => {
+                write!(f, "proxy refused the tunnel with HTTP {status}")
+            }
+            Self::ProxyAuthRequired => {
+                write!(f, "proxy requires authentication (HTTP 407)")
+            }
+            Self::SocksAuthRefused { message } => {
+                write!(f, "SOCKS5 authentication refused: {message}")
+            }
+            Self::SocksRefused { code, message } => {
+                write!(
+                    f,
+                    "SOCKS5 proxy could not connect: {message} (reply {code})"
+                )
+            }
+            Self::ProxyProtocol { message } => write!(f, "{message}"),
+            Self::TunnelUnsupported { message } => {
+                write!(f, "server cannot upgrade: {message}")
+            }
             Self::AttemptsExhausted { attempts } => {
                 write!(f, "gave up after {attempts} reconnect attempts")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::time::Duration;
+
+    use super::DisconnectReason;
+
+    #[test]
+    fn kinds_are_distinct_snake_case_names_without_details() {
+        let text = || "secret detail 123".to_owned();
+        let all = [
+            DisconnectReason::ConnectFailed { message: text() },
+            DisconnectReason::TlsCertificate { message: text() },
+            DisconnectReason::ConnectTimeout {
+                after: Duration::from_secs(1),
+            },
+            DisconnectReason::HandshakeRejected {
+                status: 503,
+                retry_after: None,
+            },
+            DisconnectReason::HandshakeInvalid { message: text() },
+            DisconnectReason::ClosedByServer {
+                code: Some(1001),
+                description: Some(text()),
+            },
+            DisconnectReason::StreamEnded,
+            DisconnectReason::ConnectionLost { message: text() },
+            DisconnectReason::ProtocolError { message: text() },
+            DisconnectReason::HeartbeatTimeout {
+                timeout: Duration::from_secs(5),
+            },
+            DisconnectReason::MessageTooLarge { limit: 1 },
+            DisconnectReason::InvalidUtf8,
+            DisconnectReason::WriteFailed { message: text() },
+            DisconnectReason::SubscriberStalled {
+                paused_for: Duration::from_secs(30),
+            },
+            DisconnectReason::CloseRequested,
+            DisconnectReason::Abandoned,
+            DisconnectReason::AttemptsExhausted { attempts: 3 },
+            DisconnectReason::InvalidRequest { message: text() },
+            DisconnectReason::ProxyUnreachable { message: text() },
+            DisconnectReason::ProxyRejected { status: 502 },
+            DisconnectReason::ProxyAuthRequired,
+            DisconnectReason::SocksAuthRefused { message: text() },
+            DisconnectReason::SocksRefused {
+                code: 4,
+                message: text(),
+            },
+            DisconnectReason::ProxyProtocol { message: text() },
+            DisconnectReason::TunnelUnsupported { message: text() },
+        ];
+        let kinds: HashSet<_> = all.iter().map(DisconnectReason::kind).collect();
+        assert_eq!(kinds.len(), all.len());
+        for kind in kinds {
+            assert!(
+                kind.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{kind}"
+            );
+        }
+        assert_eq!(
+            DisconnectReason::HeartbeatTimeout {
+                timeout: Duration::from_secs(5)
+            }
+            .kind(),
+            "heartbeat_timeout"
+        );
     }
 }

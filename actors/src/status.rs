@@ -1,8 +1,9 @@
 //! A snapshot of a connection's state and counters.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use tether::ConnectionState;
+use tether::{ConnectionState, RoundTrip};
 
 use crate::ConnectionId;
 
@@ -12,6 +13,8 @@ use crate::ConnectionId;
 pub struct Status {
     /// The connection.
     pub connection: ConnectionId,
+    /// Its name, if it was given one.
+    pub name: Option<Arc<str>>,
     /// Its current state.
     pub state: ConnectionState,
     /// The reconnect attempt counter.
@@ -24,6 +27,9 @@ pub struct Status {
     pub buffered_bytes: usize,
     /// Messages written but not yet confirmed by the server.
     pub unconfirmed: usize,
+    /// The round-trip time of the current link, from the pongs answering its pings;
+    /// `None` while not Connected or before the first answer.
+    pub round_trip: Option<RoundTrip>,
     /// Totals since the connection was built.
     pub counters: Counters,
 }
@@ -44,6 +50,10 @@ pub struct Counters {
     pub resent: u64,
     /// Whole messages received.
     pub received: u64,
+    /// Payload bytes of the messages written (re-sent ones included).
+    pub bytes_sent: u64,
+    /// Payload bytes of the whole messages received.
+    pub bytes_received: u64,
     /// Messages buffered because the link was down.
     pub buffered: u64,
     /// Messages refused because the buffer was full.

@@ -1,5 +1,8 @@
 //! The actors that receive a connection's events.
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use actix::prelude::SendError;
 use actix::{Message, Recipient};
 
@@ -13,6 +16,9 @@ pub(crate) struct Subscribers {
     incoming: Vec<Recipient<Incoming>>,
     incoming_batch: Vec<Recipient<IncomingBatch>>,
     undelivered: Vec<Recipient<Undelivered>>,
+    /// Hand-overs of undelivered events waiting for a full mailbox (the tasks run on
+    /// this thread and count themselves down).
+    undelivered_backlog: Rc<Cell<usize>>,
 }
 
 /// What a full mailbox still has to receive of one group of incoming messages: handed
@@ -144,7 +150,34 @@ impl Subscribers {
 
     /// Publishes and says whether anybody was there to receive it.
     pub(crate) fn publish_undelivered(&mut self, event: Undelivered) -> bool {
-        publish(&mut self.undelivered, event)
+        self.undelivered.retain(Recipient::connected);
+        let Some((last, others)) = self.undelivered.split_last() else {
+            return false;
+        };
+        // Not `do_send`: a slow subscriber's mailbox would grow without bound. A full
+        // mailbox gets the event from a task that waits for room; those tasks are
+        // counted, and a connection with too many of them stops evicting.
+        let offer = |recipient: &Recipient<Undelivered>, event| {
+            if let Err(SendError::Full(event)) = recipient.try_send(event) {
+                let recipient = recipient.clone();
+                let backlog = self.undelivered_backlog.clone();
+                backlog.set(backlog.get() + 1);
+                actix::spawn(async move {
+                    let _ = recipient.send(event).await;
+                    backlog.set(backlog.get().saturating_sub(1));
+                });
+            }
+        };
+        for recipient in others {
+            offer(recipient, event.clone());
+        }
+        offer(last, event);
+        true
+    }
+
+    /// Undelivered events still waiting for room in a full subscriber mailbox.
+    pub(crate) fn undelivered_backlog(&self) -> usize {
+        self.undelivered_backlog.get()
     }
 }
 

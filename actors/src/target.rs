@@ -14,6 +14,10 @@ pub(crate) struct Target {
     url: Box<str>,
     /// The log-safe form.
     redacted: Box<str>,
+    /// The host as written (IPv6 without brackets), for choosing a proxy.
+    host: Box<str>,
+    /// The port, the scheme's default when the URL names none.
+    port: u16,
 }
 
 impl Target {
@@ -31,16 +35,31 @@ impl Target {
         if host.is_empty() {
             return Err(BuildError::MissingHost);
         }
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned()
+            .into_boxed_str();
+        let port = url
+            .port_or_known_default()
+            .unwrap_or(if url.scheme() == "wss" { 443 } else { 80 });
         let redacted = redact(&url).into_boxed_str();
         Ok(Self {
             url: String::from(url).into_boxed_str(),
             redacted,
+            host,
+            port,
         })
     }
 
     /// The full URL, for the request.
     pub(crate) fn as_str(&self) -> &str {
         &self.url
+    }
+
+    /// Whether TLS is used (`wss://`), the host (IPv6 without brackets) and the port.
+    pub(crate) fn endpoint(&self) -> (bool, &str, u16) {
+        (self.url.starts_with("wss:"), &self.host, self.port)
     }
 
     /// The URL without user info, query or fragment: safe to log.
@@ -95,6 +114,18 @@ mod tests {
             Target::parse("ws://"),
             Err(BuildError::InvalidUrl(_) | BuildError::MissingHost)
         ));
+    }
+
+    #[test]
+    fn the_endpoint_has_the_default_port_and_no_brackets() {
+        let target = Target::parse("ws://[::1]/feed").unwrap();
+        assert_eq!(target.endpoint(), (false, "::1", 80));
+        let target = Target::parse("ws://Example.ORG:9000/").unwrap();
+        assert_eq!(target.endpoint(), (false, "example.org", 9000));
+        if cfg!(feature = "rustls") {
+            let target = Target::parse("wss://example.org/").unwrap();
+            assert_eq!(target.endpoint(), (true, "example.org", 443));
+        }
     }
 
     #[test]

@@ -106,6 +106,7 @@ impl Bot {
         let url = format!("{}/bots/{}", settings.hub_url, settings.name);
         let timings = settings.timings.clone();
         let mut builder = ConnectionActor::builder(url)
+            .name(settings.name.as_str())
             .configure(|config| timings.connection(config))
             .seed(settings.seed)
             .on_state(me.clone().recipient())

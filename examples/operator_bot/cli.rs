@@ -52,6 +52,10 @@ pub(crate) struct Cli {
     /// are then named `op-1`, `op-2`, ... in every run, so each finds its own store.
     #[arg(long, value_name = "DIR")]
     pub(crate) durable: Option<PathBuf>,
+    /// Serve tether's metrics as Prometheus text on `http://ADDR/metrics` while running,
+    /// e.g. `--metrics 127.0.0.1:9100`.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) metrics: Option<SocketAddr>,
 
     /// Where to write the timeline picture (SVG).
     #[arg(long, default_value = "target/operator_bot/timeline.svg")]

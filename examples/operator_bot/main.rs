@@ -26,6 +26,9 @@
 //! cargo run --release --example operator_bot -- --help
 //! ```
 //!
+//! `--metrics 127.0.0.1:9100` serves tether's metrics as Prometheus text on
+//! `http://127.0.0.1:9100/metrics` while it runs (try `curl` on it during the run).
+//!
 //! Or the hub and the bots in two terminals:
 //!
 //! ```text
@@ -44,6 +47,7 @@ mod bot;
 mod cli;
 mod display;
 mod hub;
+mod metrics;
 mod protocol;
 mod scenario;
 mod summary;
@@ -75,6 +79,15 @@ async fn main() -> ExitCode {
     let seed = cli
         .seed
         .unwrap_or_else(|| StdRng::from_os_rng().random_range(0..10_000));
+    if let Some(addr) = cli.metrics {
+        match metrics::serve(addr) {
+            Ok(()) => tracing::info!("metrics: http://{addr}/metrics"),
+            Err(error) => {
+                eprintln!("error: cannot serve metrics on {addr}: {error}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     if cli.hub_only {
         hub_only(&cli, seed).await
     } else {

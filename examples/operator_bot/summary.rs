@@ -8,6 +8,15 @@ use crate::hub::{HubStats, Misbehaviour};
 use crate::scenario::{HubChoice, Report};
 use crate::timings::humanize;
 
+/// What the less obvious columns mean, printed under the table.
+const LEGEND: &str =
+    "  flushed      sent from tether's buffer after a reconnect (written while the link was down)
+  unconfirmed  written, then the link died before the hub confirmed them: handed back,
+               they may or may not have arrived (the hub's count tells)
+  gaps         holes below the highest sequence number the hub saw (events that never came)
+  dups         events the hub saw more than once (0: tether writes each at most once)
+";
+
 /// The summary of a run, as printed at the end.
 pub(crate) fn render(report: &Report) -> String {
     let mut out = String::new();
@@ -49,6 +58,7 @@ pub(crate) fn render(report: &Report) -> String {
         ]);
     }
     out.push_str(&table(&headers, &rows));
+    out.push_str(LEGEND);
     out.push('\n');
 
     for bot in &report.bots {

@@ -16,7 +16,7 @@ const WIDTH: u32 = 1200;
 const ROW_HEIGHT: u32 = 90;
 /// Caption, axis and legend.
 const FRAME_HEIGHT: u32 = 150;
-const LEGEND_HEIGHT: u32 = 40;
+const LEGEND_HEIGHT: u32 = 56;
 const FONT: &str = "sans-serif";
 /// Room left of the plot for the bot names.
 const LABEL_WIDTH: i32 = 70;
@@ -24,6 +24,11 @@ const LABEL_WIDTH: i32 = 70;
 /// Where, inside a bot's row (0 at its bottom, 1 at its top), things are drawn.
 const STRIP: (f64, f64) = (0.62, 0.92);
 const DEPTH: (f64, f64) = (0.08, 0.55);
+/// The narrowest a state is drawn, in pixels: a connect of a few milliseconds stays
+/// visible in a picture of half a minute.
+const MIN_STATE_PX: f64 = 3.0;
+/// The plot's width in pixels, about (the picture less the names and margins).
+const PLOT_PX: f64 = (WIDTH as i32 - LABEL_WIDTH - 24) as f64;
 /// Room above the top row for the misbehaviour labels.
 const HEADROOM: f64 = 0.4;
 
@@ -96,12 +101,21 @@ pub(crate) fn write(report: &Report, path: &Path) -> Result<(), Box<dyn Error>> 
             since = (at.as_secs_f64(), state);
         }
         spans.push((since.0, end, since.1));
-        chart.draw_series(spans.into_iter().map(|(from, to, state)| {
-            Rectangle::new(
-                [(from, base + STRIP.0), (to, base + STRIP.1)],
-                state_color(state).filled(),
-            )
-        }))?;
+        chart.draw_series(
+            widened(&spans, end * MIN_STATE_PX / PLOT_PX)
+                .into_iter()
+                .map(|(from, to, state)| {
+                    Rectangle::new(
+                        [(from, base + STRIP.0), (to, base + STRIP.1)],
+                        state_color(state).filled(),
+                    )
+                }),
+        )?;
+        // Connected while the hub played dead, until the heartbeat noticed: hatched.
+        for (from, to, noticed) in unnoticed_silence(report, &spans) {
+            let stripes = hatch(from, to, base + STRIP.0, base + STRIP.1, end, noticed);
+            chart.draw_series(stripes)?;
+        }
         // Queue depths, against a faint line at the buffer's capacity.
         let level = |depth: usize| {
             let share = (depth as f64 / capacity).min(1.0);
@@ -125,18 +139,95 @@ pub(crate) fn write(report: &Report, path: &Path) -> Result<(), Box<dyn Error>> 
                 .map(|d| (d.at.as_secs_f64(), level(d.buffered))),
             BUFFER.stroke_width(2),
         ))?;
-        // The name left of the row, in pixels on the root area.
-        let (x, y) = chart.backend_coord(&(0.0, base + 0.5));
+        // The name left of the row, beside its state strip, in pixels on the root area.
+        let (x, y) = chart.backend_coord(&(0.0, base + (STRIP.0 + STRIP.1) / 2.0));
         root.draw(&Text::new(
             bot.name.clone(),
             (x - LABEL_WIDTH + 6, y - 8),
             (FONT, 15).into_font().style(FontStyle::Bold),
         ))?;
+        // Ticks of the depth lines: 0, half and the buffer's capacity.
+        let size = config.timings.buffer_size;
+        for depth in [0, size / 2, size] {
+            let (x, y) = chart.backend_coord(&(0.0, level(depth)));
+            let label = depth.to_string();
+            root.draw(&PathElement::new(vec![(x - 4, y), (x, y)], BLACK))?;
+            // About 6 px a digit at this size, right-aligned against the tick.
+            let width = 6 * label.len() as i32;
+            root.draw(&Text::new(label, (x - 7 - width, y - 6), (FONT, 11)))?;
+        }
     }
 
     draw_legend(&legend, config.timings.buffer_size)?;
     root.present()?;
     Ok(())
+}
+
+/// The state spans, each at least `min` wide: a short one borrows from the next.
+fn widened(spans: &[(f64, f64, ConnectionState)], min: f64) -> Vec<(f64, f64, ConnectionState)> {
+    let mut out = Vec::with_capacity(spans.len());
+    let mut drawn_to = 0.0_f64;
+    for &(from, to, state) in spans {
+        let from = from.max(drawn_to);
+        let to = to.max(from + min);
+        out.push((from, to, state));
+        drawn_to = to;
+    }
+    out
+}
+
+/// Where a bot stayed Connected during a silent incident: from the start of the silence
+/// to the end of that Connected span (the heartbeat noticing), within the incident;
+/// `true` when the heartbeat noticed before the silence ended.
+fn unnoticed_silence(
+    report: &Report,
+    spans: &[(f64, f64, ConnectionState)],
+) -> Vec<(f64, f64, bool)> {
+    let mut out = Vec::new();
+    for incident in report
+        .misbehaved
+        .iter()
+        .filter(|incident| incident.what == Misbehaviour::Silent)
+    {
+        let (quiet, loud) = (incident.from.as_secs_f64(), incident.to.as_secs_f64());
+        for &(from, to, state) in spans {
+            if state == ConnectionState::Connected && from < loud && to > quiet {
+                out.push((from.max(quiet), to.min(loud), to < loud));
+            }
+        }
+    }
+    out
+}
+
+/// Diagonal stripes over `[from, to]` of a strip from `low` to `high`.
+fn hatch(
+    from: f64,
+    to: f64,
+    low: f64,
+    high: f64,
+    end: f64,
+    noticed: bool,
+) -> Vec<PathElement<(f64, f64)>> {
+    // One stripe every 6 pixels, each leaning 6 pixels to the right.
+    let step = end * 6.0 / PLOT_PX;
+    let mut stripes = Vec::new();
+    let mut x = from;
+    while x < to {
+        let right = (x + step).min(to);
+        stripes.push(PathElement::new(
+            vec![(x, low), (right, high)],
+            SILENT_UNNOTICED.stroke_width(2),
+        ));
+        x += step;
+    }
+    if noticed {
+        // The moment the heartbeat noticed.
+        stripes.push(PathElement::new(
+            vec![(to, low - 0.05), (to, high + 0.05)],
+            BLACK.stroke_width(2),
+        ));
+    }
+    stripes
 }
 
 /// A row of colour keys: states, buffer depth, misbehaviour.
@@ -161,14 +252,21 @@ where
         .collect();
     keys.push((format!("buffered (0..{capacity})"), BUFFER, false));
     keys.push(("unconfirmed".into(), UNCONFIRMED, false));
+    keys.push((
+        "connected through a silence; black bar: the heartbeat noticed".into(),
+        SILENT_UNNOTICED,
+        false,
+    ));
     let mut x = 20;
-    let y = 12;
+    let mut y = 8;
     let hub: Vec<_> = Misbehaviour::ALL
         .iter()
         .map(|&what| (what.to_string(), misbehaviour_color(what), true))
         .collect();
     for (index, (label, color, filled)) in keys.into_iter().chain(hub).enumerate() {
-        if index == states.len() + 2 {
+        if index == states.len() + 3 {
+            // The hub's keys on a line of their own.
+            (x, y) = (20, 28);
             area.draw(&Text::new("hub:", (x, y), (FONT, 13)))?;
             x += 36;
         }
@@ -189,6 +287,7 @@ where
 
 const BUFFER: RGBColor = RGBColor(30, 90, 200);
 const UNCONFIRMED: RGBColor = RGBColor(230, 80, 160);
+const SILENT_UNNOTICED: RGBColor = RGBColor(130, 60, 200);
 
 /// The colour of a state strip.
 fn state_color(state: ConnectionState) -> RGBColor {

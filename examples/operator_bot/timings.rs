@@ -62,6 +62,29 @@ impl Timings {
         }
     }
 
+    /// The demo's pace divided by about ten, for the tests: outages of a few hundred
+    /// milliseconds, each detected within 75 ms.
+    // Only the tests (which compile this module in) run at this pace.
+    #[allow(dead_code)]
+    pub(crate) fn quick() -> Self {
+        Self {
+            heartbeat_interval: Duration::from_millis(25),
+            heartbeat_timeout: Duration::from_millis(50),
+            base_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(100),
+            connect_timeout: Duration::from_secs(1),
+            stable_uptime: Duration::from_millis(100),
+            buffer_size: 40,
+            work_tick: Duration::from_millis(10),
+            bot_heartbeat: Duration::from_millis(50),
+            hub_tick: Duration::from_millis(30),
+            sample_every: Duration::from_millis(20),
+            settle: Duration::from_millis(600),
+            close_deadline: Duration::from_secs(5),
+            chaos_scale: 0.1,
+        }
+    }
+
     /// Applies the connection settings to a tether configuration.
     pub(crate) fn connection(&self, config: ResiliencyConfigBuilder) -> ResiliencyConfigBuilder {
         config

@@ -162,6 +162,29 @@ impl<T: BufferItem> MessageBuffer<T> {
         Ok(evicted)
     }
 
+    /// Appends a message at the back only if it fits without evicting anything: the
+    /// rules of [`OverflowPolicy::RejectNew`], whatever the buffer's policy.
+    ///
+    /// # Errors
+    ///
+    /// [`BufferFull`] holding the message, with the buffer unchanged, when it does not
+    /// fit.
+    pub fn push_without_eviction(&mut self, item: T) -> Result<(), BufferFull<T>> {
+        let size = item.byte_len();
+        if self.max_len == 0 || self.items.len() >= self.max_len {
+            return Err(BufferFull::new(item, FullReason::Count));
+        }
+        if self.max_bytes.is_some_and(|max| size > max) {
+            return Err(BufferFull::new(item, FullReason::TooLarge));
+        }
+        if !self.fits_bytes(size) {
+            return Err(BufferFull::new(item, FullReason::Bytes));
+        }
+        self.bytes = self.bytes.saturating_add(size);
+        self.items.push_back(item);
+        Ok(())
+    }
+
     /// Puts a message back at the head, ignoring the bounds.
     ///
     /// Meant for requeueing messages that were taken out with

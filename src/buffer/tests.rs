@@ -290,3 +290,29 @@ fn for_each_mut_keeps_order_and_recounts_bytes() {
     let drained: Vec<_> = buffer.drain().collect();
     assert_eq!(drained, ["a!", "bb!", "ccc!"]);
 }
+
+#[test]
+fn push_without_eviction_refuses_instead_of_evicting() {
+    let mut buffer = MessageBuffer::new(2, Some(10), OverflowPolicy::DropOldest);
+    buffer.push_without_eviction("aaaa").expect("room");
+    buffer.push_without_eviction("bbbb").expect("room");
+    let refused = buffer
+        .push_without_eviction("c")
+        .expect_err("full by count");
+    assert_eq!(
+        (refused.reason(), refused.into_inner()),
+        (FullReason::Count, "c")
+    );
+    assert_eq!(buffer.iter().copied().collect::<Vec<_>>(), ["aaaa", "bbbb"]);
+    let mut by_bytes = MessageBuffer::new(5, Some(6), OverflowPolicy::DropOldest);
+    by_bytes.push_without_eviction("aaaa").expect("room");
+    let refused = by_bytes
+        .push_without_eviction("bbb")
+        .expect_err("full by bytes");
+    assert_eq!(refused.reason(), FullReason::Bytes);
+    let refused = by_bytes
+        .push_without_eviction("0123456")
+        .expect_err("too large");
+    assert_eq!(refused.reason(), FullReason::TooLarge);
+    assert_eq!(by_bytes.len(), 1);
+}

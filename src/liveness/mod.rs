@@ -37,12 +37,16 @@
 //! assert_eq!(link.verdict(later, sent, false), Verdict::Dead);
 //! ```
 
+mod round_trip;
 #[cfg(test)]
 mod tests;
+
+pub use round_trip::RoundTrip;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use self::round_trip::RoundTripMeter;
 use crate::ResiliencyConfig;
 
 /// Pongs owed to the server at most. Each ping is answered (the conformance suite and
@@ -117,6 +121,7 @@ pub struct Liveness<P> {
     excused: u32,
     read_paused_since: Option<Instant>,
     confirm_armed: bool,
+    round_trip: RoundTripMeter,
 }
 
 impl<P> Liveness<P> {
@@ -137,6 +142,7 @@ impl<P> Liveness<P> {
             excused: 0,
             read_paused_since: None,
             confirm_armed: false,
+            round_trip: RoundTripMeter::default(),
         }
     }
 
@@ -162,14 +168,28 @@ impl<P> Liveness<P> {
         true
     }
 
-    /// A Pong arrived; `ours` when it answers one of our pings (an unsolicited Pong is
-    /// only a sign of life).
-    pub fn pong_received(&mut self, now: Instant, ours: bool) {
+    /// A Pong arrived at `now`; `answer` is the checkpoint of ours it carries, `None`
+    /// for an unsolicited Pong (only a sign of life). Returns the round-trip time it
+    /// measured, if it answers a ping written through
+    /// [`ping_written`](Self::ping_written).
+    pub fn pong_received(&mut self, now: Instant, answer: Option<u64>) -> Option<Duration> {
         self.heartbeat_sent_at = None;
-        if ours {
-            self.last_pong = now;
-            self.excused = 0;
-        }
+        let checkpoint = answer?;
+        self.last_pong = now;
+        self.excused = 0;
+        self.round_trip.pong_received(checkpoint, now)
+    }
+
+    /// The ping just taken with [`take_control`](Self::take_control) at `at` carries
+    /// `checkpoint`: its Pong measures the round-trip time.
+    pub fn ping_written(&mut self, checkpoint: u64, at: Instant) {
+        self.round_trip.ping_written(checkpoint, at);
+    }
+
+    /// The round-trip time measured so far on this link; `None` before the first
+    /// answered ping.
+    pub fn round_trip(&self) -> Option<RoundTrip> {
+        self.round_trip.estimate()
     }
 
     /// Pongs owed and not yet written.

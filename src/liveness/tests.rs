@@ -50,7 +50,7 @@ fn while_messages_wait_only_our_pong_is_an_answer() {
     let mut link = link(t0);
     let sent = link.heartbeat_due(t0 + secs(15)).expect("first ping");
     link.frame_arrived(sent + secs(1));
-    link.pong_received(sent + secs(1), false);
+    link.pong_received(sent + secs(1), None);
     assert_eq!(
         link.verdict(sent + TIMEOUT, sent, true),
         Verdict::Dead,
@@ -59,7 +59,7 @@ fn while_messages_wait_only_our_pong_is_an_answer() {
     let mut link = self::link(t0);
     let sent = link.heartbeat_due(t0 + secs(15)).expect("first ping");
     link.frame_arrived(sent + secs(1));
-    link.pong_received(sent + secs(1), true);
+    link.pong_received(sent + secs(1), Some(0));
     assert_eq!(link.verdict(sent + TIMEOUT, sent, true), Verdict::Alive);
 }
 
@@ -155,7 +155,7 @@ fn our_pong_resets_the_excuses() {
         if round % MAX_EXCUSED_HEARTBEATS == MAX_EXCUSED_HEARTBEATS - 1 {
             // The frame completed and a pong followed it.
             link.frame_arrived(sent + secs(2));
-            link.pong_received(sent + secs(2), true);
+            link.pong_received(sent + secs(2), Some(0));
         }
         assert_ne!(
             link.verdict(sent + TIMEOUT, sent, true),
@@ -238,8 +238,99 @@ proptest! {
                 answering.frame_arrived(sent + secs(1));
             }
             answering.frame_arrived(sent + secs(2));
-            answering.pong_received(sent + secs(2), true);
+            answering.pong_received(sent + secs(2), Some(0));
             prop_assert_eq!(answering.verdict(sent + TIMEOUT, sent, waiting), Verdict::Alive);
         }
+    }
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// Writes our next ping at `at`, carrying `checkpoint`, as the writer does.
+fn write_ping(link: &mut Liveness<u32>, checkpoint: u64, at: Instant) {
+    link.want_ping();
+    assert_eq!(link.take_control(at), Some(Control::Ping));
+    link.ping_written(checkpoint, at);
+}
+
+#[test]
+fn round_trip_is_measured_from_the_ping_a_pong_answers() {
+    let t0 = Instant::now();
+    let mut link = link(t0);
+    assert_eq!(link.round_trip(), None);
+    write_ping(&mut link, 0, t0);
+    assert_eq!(link.pong_received(t0 + ms(40), Some(0)), Some(ms(40)));
+    let rtt = link.round_trip().expect("one sample");
+    assert_eq!(
+        (rtt.last, rtt.smoothed, rtt.min, rtt.samples),
+        (ms(40), ms(40), ms(40), 1)
+    );
+
+    // RFC 6298: smoothed = 7/8 smoothed + 1/8 sample.
+    write_ping(&mut link, 1, t0 + secs(1));
+    assert_eq!(
+        link.pong_received(t0 + secs(1) + ms(120), Some(1)),
+        Some(ms(120))
+    );
+    let rtt = link.round_trip().expect("two samples");
+    assert_eq!(
+        (rtt.last, rtt.smoothed, rtt.min, rtt.samples),
+        (ms(120), ms(50), ms(40), 2)
+    );
+}
+
+#[test]
+fn unsolicited_and_unknown_pongs_give_no_sample() {
+    let t0 = Instant::now();
+    let mut link = link(t0);
+    write_ping(&mut link, 3, t0);
+    assert_eq!(link.pong_received(t0 + ms(5), None), None);
+    assert_eq!(link.pong_received(t0 + ms(6), Some(7)), None);
+    assert_eq!(link.round_trip(), None);
+}
+
+#[test]
+fn a_skipped_ping_is_dropped_and_a_repeated_checkpoint_matches_in_order() {
+    let t0 = Instant::now();
+    let mut link = link(t0);
+    // The server answers only its latest ping: 0 goes unanswered.
+    write_ping(&mut link, 0, t0);
+    write_ping(&mut link, 1, t0 + ms(100));
+    assert_eq!(link.pong_received(t0 + ms(130), Some(1)), Some(ms(30)));
+    // A late answer to 0 no longer matches anything.
+    assert_eq!(link.pong_received(t0 + ms(140), Some(0)), None);
+    // Nothing written between two pings: both carry checkpoint 2, answered in order.
+    write_ping(&mut link, 2, t0 + secs(1));
+    write_ping(&mut link, 2, t0 + secs(2));
+    assert_eq!(
+        link.pong_received(t0 + secs(1) + ms(10), Some(2)),
+        Some(ms(10))
+    );
+    assert_eq!(
+        link.pong_received(t0 + secs(2) + ms(20), Some(2)),
+        Some(ms(20))
+    );
+    assert_eq!(link.round_trip().map(|rtt| rtt.min), Some(ms(10)));
+}
+
+proptest! {
+    #[test]
+    fn smoothed_stays_between_the_extremes(samples in proptest::collection::vec(1u64..10_000, 1..64)) {
+        let t0 = Instant::now();
+        let mut link = link(t0);
+        let mut at = t0;
+        for (checkpoint, sample) in samples.iter().enumerate() {
+            write_ping(&mut link, checkpoint as u64, at);
+            at += ms(*sample);
+            prop_assert_eq!(link.pong_received(at, Some(checkpoint as u64)), Some(ms(*sample)));
+        }
+        let rtt = link.round_trip().expect("samples were taken");
+        let lo = ms(*samples.iter().min().expect("non-empty"));
+        let hi = ms(*samples.iter().max().expect("non-empty"));
+        prop_assert_eq!(rtt.min, lo);
+        prop_assert!(rtt.smoothed >= lo && rtt.smoothed <= hi);
+        prop_assert_eq!(rtt.samples, samples.len() as u64);
     }
 }

@@ -154,6 +154,24 @@ impl<T: BufferItem> Outbox<T> {
         }
     }
 
+    /// Takes a message in only if it fits without evicting older ones, whatever the
+    /// overflow policy: for when the evicted could not be reported in time.
+    ///
+    /// # Errors
+    ///
+    /// [`BufferFull`] holding the message, with nothing changed.
+    pub fn accept_without_eviction(&mut self, item: T) -> Result<(), BufferFull<T>> {
+        self.buffer
+            .push_without_eviction(Queued {
+                item,
+                resend: false,
+            })
+            .map_err(|full| {
+                let reason = full.reason();
+                BufferFull::new(full.into_inner().item, reason)
+            })
+    }
+
     /// Whether the writer has something to write: the buffer holds a message and the
     /// window has room for it.
     pub fn has_writable(&self) -> bool {

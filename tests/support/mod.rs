@@ -13,10 +13,12 @@
 mod accounting;
 mod crash;
 mod ledger;
+mod proxies;
 mod proxy;
 mod raw;
 mod recorder;
 mod server;
+mod tls;
 mod verdict;
 
 use std::time::Duration;
@@ -44,6 +46,11 @@ pub(crate) use verdict::*;
 // Only crash tests kill and restart child processes.
 #[allow(unused_imports)]
 pub(crate) use crash::*;
+// Only the transport tests use real proxies and the TLS echo server.
+#[allow(unused_imports)]
+pub(crate) use proxies::*;
+#[allow(unused_imports)]
+pub(crate) use tls::*;
 
 /// How often [`wait_until`] re-checks its condition.
 const POLL_EVERY: Duration = Duration::from_millis(5);

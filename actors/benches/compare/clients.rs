@@ -166,6 +166,19 @@ impl Probe {
             .expect("valid connection config")
     }
 
+    /// Starts `builder` (its own transport settings, default timings) publishing to
+    /// this probe.
+    pub(crate) fn connect_builder(
+        &self,
+        builder: tether_actix::ConnectionBuilder,
+    ) -> Addr<ConnectionActor> {
+        builder
+            .on_message(self.addr.clone().recipient())
+            .on_state(self.addr.clone().recipient())
+            .start()
+            .expect("valid connection config")
+    }
+
     pub(crate) fn received(&self) -> u64 {
         self.log.borrow().received
     }

@@ -58,6 +58,10 @@ pub(crate) fn client_main() {
     let limit = raise_nofile();
     // One descriptor per connection, plus the runtime's own; stay under the limit.
     let n = n.min(limit.saturating_sub(256));
+    if kind == "tether-recorded" {
+        // Scenario 9: the same population with a real metrics recorder installed.
+        crate::metrics_cost::install_recorder();
+    }
     let system = actix::System::new();
     let result = system.block_on(async move {
         let rss_start = rss_kib();
@@ -113,7 +117,7 @@ impl std::fmt::Debug for Population {
 impl Population {
     fn new(kind: &str) -> Self {
         match kind {
-            "tether" => Self::Tether {
+            "tether" | "tether-recorded" => Self::Tether {
                 probe: Probe::start(false),
                 addrs: Vec::new(),
             },
@@ -222,7 +226,7 @@ async fn raw_idle(mut conn: crate::clients::RawConn) {
 }
 
 /// A child process of this binary.
-fn spawn_role(role: &str, env: &[(&str, String)]) -> Child {
+pub(crate) fn spawn_role(role: &str, env: &[(&str, String)]) -> Child {
     let exe = std::env::current_exe().expect("current exe");
     let mut command = Command::new(exe);
     command
@@ -237,7 +241,7 @@ fn spawn_role(role: &str, env: &[(&str, String)]) -> Child {
 }
 
 /// Runs one client population to completion; its `RESULT` JSON.
-fn run_client(kind: &str, url: &str, sizes: &Sizes) -> Value {
+pub(crate) fn run_client(kind: &str, url: &str, sizes: &Sizes) -> Value {
     let mut child = spawn_role(
         "scale-client",
         &[

@@ -335,7 +335,9 @@ pub(crate) async fn flush(sizes: &Sizes) -> Outcome {
     let server = BenchServer::start();
     let url = server.url();
     let probe = Probe::start(true);
-    let tether = probe.connect(&url, |c| {
+    // The echoes are counted in batches: the flush is paced by how fast confirmations
+    // come back, and they come behind the echoes.
+    let tether = probe.connect_batched(&url, |c| {
         c.message_buffer_size(n as usize)
             .base_backoff(Duration::from_millis(20))
             .max_backoff(Duration::from_millis(50))
@@ -389,7 +391,7 @@ pub(crate) async fn flush(sizes: &Sizes) -> Outcome {
     let r = median(&raw_rates);
     let row = Row::new(
         format!(
-            "3. flush {n} buffered msgs (median of {})",
+            "3. flush {n} buffered msgs, IncomingBatch subscriber (median of {})",
             tether_rates.len()
         ),
         "msg/s",

@@ -1,7 +1,9 @@
 //! Building and starting a connection.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use actix::{Addr, Recipient, Supervisor};
 use awc::http::header::{HeaderName, HeaderValue, AUTHORIZATION};
@@ -14,10 +16,12 @@ use super::dialer::{Customize, Dialer, TlsConfig};
 use super::inbox::Inbox;
 use super::journal::Journal;
 use super::lifecycle::Attempts;
+use super::metrics::Meter;
 use super::outbound::Outbound;
 use super::ConnectionActor;
 use crate::subscribers::Subscribers;
 use crate::target::Target;
+use crate::transport::{ProxyChoice, TransportConfig};
 use crate::{
     BuildError, ConnectionId, Counters, DefaultRetryPolicy, Incoming, IncomingBatch, RetryPolicy,
     StateChanged, Undelivered,
@@ -41,6 +45,7 @@ use crate::{
 /// ```
 pub struct ConnectionBuilder {
     url: String,
+    name: Option<Arc<str>>,
     config: Result<ResiliencyConfig, ConfigError>,
     seed: Option<u64>,
     policy: Box<dyn RetryPolicy>,
@@ -50,8 +55,7 @@ pub struct ConnectionBuilder {
     subscribers: Subscribers,
     mailbox_capacity: Option<usize>,
     tls: Option<TlsConfig>,
-    /// The connection's name: what finds its durable store.
-    name: Option<String>,
+    transport: TransportConfig,
     /// The directory of the durable store, in durable mode.
     #[cfg(feature = "durable")]
     durable: Option<std::path::PathBuf>,
@@ -61,6 +65,7 @@ impl ConnectionBuilder {
     pub(super) fn new(url: String) -> Self {
         Self {
             url,
+            name: None,
             config: Ok(ResiliencyConfig::default()),
             seed: None,
             policy: Box::new(DefaultRetryPolicy),
@@ -70,16 +75,16 @@ impl ConnectionBuilder {
             subscribers: Subscribers::default(),
             mailbox_capacity: None,
             tls: None,
-            name: None,
+            transport: TransportConfig::default(),
             #[cfg(feature = "durable")]
             durable: None,
         }
     }
 
-    /// Name this connection: the same name (and directory) in a later process finds the
-    /// same [`durable`](Self::durable) store. ASCII letters, digits, `-`, `_` and `.`,
-    /// not starting with `.`, 1 to 128 bytes; another name is reported by `build`.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
+    /// Names the connection (`"feed-eu-1"`): its events, its [`Status`](crate::Status),
+    /// its tracing span and its metrics carry the name. Unnamed connections are known by
+    /// their [`ConnectionId`] alone. An empty name is a [`BuildError::EmptyName`].
+    pub fn name(mut self, name: impl Into<Arc<str>>) -> Self {
         self.name = Some(name.into());
         self
     }
@@ -221,6 +226,55 @@ impl ConnectionBuilder {
         self
     }
 
+    /// Connect through this proxy: `http://[user:password@]host[:port]` (an HTTP
+    /// `CONNECT` tunnel, with Basic credentials when given), `socks5://…` (the server's
+    /// name is resolved here) or `socks5h://…` (resolved by the proxy), optionally with
+    /// a username and password. Percent-encode reserved characters in credentials.
+    ///
+    /// `wss://` still runs TLS end to end: the certificate and SNI are the server's.
+    /// An invalid URL, or an `https://` proxy (not supported), is reported by `build`,
+    /// without the URL (it may hold a password). Credentials never appear in logs or
+    /// `Debug` output.
+    pub fn proxy(mut self, url: impl AsRef<str>) -> Self {
+        self.transport.proxy = ProxyChoice::Explicit(url.as_ref().into());
+        self
+    }
+
+    /// Connect directly, with no proxy (the default): undoes [`proxy`](Self::proxy) and
+    /// [`proxy_from_env`](Self::proxy_from_env).
+    pub fn no_proxy(mut self) -> Self {
+        self.transport.proxy = ProxyChoice::Direct;
+        self
+    }
+
+    /// Take the proxy from the environment, read when the connection is built:
+    /// `https_proxy` / `HTTPS_PROXY` for `wss://`, `http_proxy` / `HTTP_PROXY` for
+    /// `ws://`, else `all_proxy` / `ALL_PROXY`; no proxy for a host that `no_proxy` /
+    /// `NO_PROXY` lists (comma-separated: `*`, host names matching themselves and their
+    /// subdomains, IP addresses, CIDR blocks, each optionally with `:port`). A value
+    /// without a scheme is an HTTP proxy.
+    pub fn proxy_from_env(mut self) -> Self {
+        self.transport.proxy = ProxyChoice::FromEnv;
+        self
+    }
+
+    /// Set `TCP_NODELAY` on the socket (default: on). With it off, a small frame written
+    /// while an earlier one is unacknowledged can wait for Nagle's algorithm, up to a
+    /// delayed-ACK period (40 ms on Linux). Through a proxy it applies to the socket to
+    /// the proxy.
+    pub fn tcp_nodelay(mut self, nodelay: bool) -> Self {
+        self.transport.nodelay = nodelay;
+        self
+    }
+
+    /// Connect to this address instead of resolving the URL's host, which still names
+    /// the server in the `Host` header (with the URL's port) and for TLS (SNI and the
+    /// certificate check). Through a proxy, the proxy is asked for this address.
+    pub fn connect_to(mut self, addr: SocketAddr) -> Self {
+        self.transport.pin = Some(addr);
+        self
+    }
+
     /// Validate everything and build the actor, without starting it.
     pub fn build(mut self) -> Result<ConnectionActor, BuildError> {
         let target = Target::parse(&self.url)?;
@@ -238,22 +292,34 @@ impl ConnectionBuilder {
             Some(seed) => Backoff::with_seed(&config, seed),
             None => Backoff::new(&config),
         };
+        if self.name.as_deref() == Some("") {
+            return Err(BuildError::EmptyName);
+        }
         let mut outbox = Outbox::from_config(&config);
         let journal = self.open_journal(&mut outbox)?;
         let id = ConnectionId::next();
-        let span = tracing::info_span!("tether.connection", id = %id, url = %target.redacted());
+        let span = tracing::info_span!(
+            "tether.connection",
+            id = %id,
+            name = self.name.as_deref(),
+            url = %target.redacted()
+        );
+        let machine = StateMachine::from_config(&config);
+        let meter = match self.name.as_deref() {
+            Some(name) => Meter::new(name, machine.state()),
+            None => Meter::new(&id.to_string(), machine.state()),
+        };
         let dialer = Dialer::new(
             target,
-            self.headers,
-            self.customize,
-            config.connect_timeout(),
-            config.max_message_size(),
-            config.max_retry_after(),
+            (self.headers, self.customize),
+            &config,
             self.tls,
-        );
+            &self.transport,
+        )?;
         Ok(ConnectionActor {
             id,
-            machine: StateMachine::from_config(&config),
+            name: self.name.clone(),
+            machine,
             outbox,
             journal,
             inbox: Inbox::new(id, config.read_ahead_bytes()),
@@ -270,6 +336,7 @@ impl ConnectionBuilder {
             closing: None,
             span,
             config,
+            meter,
         })
     }
 
@@ -315,6 +382,7 @@ impl fmt::Debug for ConnectionBuilder {
             .field("seed", &self.seed)
             .field("policy", &self.policy)
             .field("headers", &self.headers.len())
+            .field("transport", &self.transport)
             .finish_non_exhaustive()
     }
 }

@@ -1,23 +1,22 @@
 //! Builds the handshake request for each attempt and classifies its failures.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
 use awc::error::{ConnectError, HttpError, SendRequestError, WsClientError};
 use awc::http::header::{HeaderName, HeaderValue, InvalidHeaderName, InvalidHeaderValue};
 use awc::ws::WebsocketsRequest;
+use tether::ResiliencyConfig;
 
 use super::retry_after::{CaptureRetryAfter, RetryAfterSlot};
 use crate::target::Target;
-use crate::DisconnectReason;
-
-/// The TLS client configuration, when TLS support is built in.
-#[cfg(feature = "rustls")]
-pub(crate) type TlsConfig = std::sync::Arc<rustls::ClientConfig>;
-/// Without TLS support there is no configuration to give.
-#[cfg(not(feature = "rustls"))]
-pub(crate) type TlsConfig = std::convert::Infallible;
+pub(crate) use crate::transport::clients::TlsConfig;
+use crate::transport::clients::{self, SharedClient};
+use crate::transport::connector::TetherConnector;
+use crate::transport::{self, Transport, TransportConfig};
+use crate::{BuildError, DisconnectReason};
 
 /// Whether a connect error is rustls refusing the server's certificate.
 #[cfg(feature = "rustls")]
@@ -54,63 +53,38 @@ fn invalid_request(error: &HttpError) -> &'static str {
 /// A closure that adjusts the handshake request of every attempt.
 pub(crate) type Customize = Rc<dyn Fn(WebsocketsRequest) -> WebsocketsRequest>;
 
-/// The awc clients of this thread, one per distinct (connect timeout, TLS
-/// configuration). An awc client with its connector and pool costs about half a KiB;
-/// connections with the same settings share one, as awc intends.
-type ClientKey = (Duration, Option<usize>);
-
-thread_local! {
-    static CLIENTS: std::cell::RefCell<Vec<(ClientKey, awc::Client)>> =
-        const { std::cell::RefCell::new(Vec::new()) };
-}
-
-fn shared_client(connect_timeout: Duration, tls: Option<TlsConfig>) -> awc::Client {
-    // The configuration's address identifies it: the cached client keeps it alive.
-    #[cfg(feature = "rustls")]
-    let tls_key = tls
-        .as_ref()
-        .map(|config| std::sync::Arc::as_ptr(config) as usize);
-    #[cfg(not(feature = "rustls"))]
-    let tls_key = None;
-    let key = (connect_timeout, tls_key);
-    CLIENTS.with(|clients| {
-        let mut clients = clients.borrow_mut();
-        if let Some((_, client)) = clients.iter().find(|(cached, _)| *cached == key) {
-            return client.clone();
-        }
-        let client = build_client(connect_timeout, tls);
-        clients.push((key, client.clone()));
-        client
-    })
-}
-
-fn build_client(connect_timeout: Duration, tls: Option<TlsConfig>) -> awc::Client {
+fn build_client(
+    connect_timeout: Duration,
+    transport: Transport,
+    tls: Option<&TlsConfig>,
+) -> Result<awc::Client, BuildError> {
     let connector = awc::Connector::new()
+        .connector(TetherConnector::new(transport))
         .timeout(connect_timeout)
         // WebSocket connections are tunnels, not pooled requests: with awc's default
         // limit of 100, the 101st handshake on a shared client would wait for a slot.
-        .limit(0)
-        // WebSocket upgrades are HTTP/1.1: never let ALPN pick h2.
-        .max_http_version(awc::http::Version::HTTP_11);
+        .limit(0);
+    // Never `max_http_version`: it rebuilds awc's own TLS configuration, with the
+    // process-wide crypto provider. ALPN is set on ours instead.
     #[cfg(feature = "rustls")]
-    let connector = match tls {
-        Some(config) => connector.rustls_0_23(config),
-        None => connector,
-    };
+    let connector = connector.rustls_0_23(crate::transport::tls::for_websocket(tls)?);
     #[cfg(not(feature = "rustls"))]
-    let _ = tls; // `Option<Infallible>`: always `None` without TLS support
-    awc::Client::builder()
-        // Bounds the handshake; the connector's own timeout bounds TCP connect.
+    let _ = tls; // `Option<&Infallible>`: always `None` without TLS support
+    Ok(awc::Client::builder()
+        // Bounds the handshake; the connector's own timeout bounds TCP connect and the
+        // proxy handshake.
         .timeout(connect_timeout)
         .connector(connector)
         .wrap(CaptureRetryAfter)
-        .finish()
+        .finish())
 }
 
 /// Everything needed to start one connection attempt.
 pub(crate) struct Dialer {
-    client: awc::Client,
+    client: Rc<SharedClient>,
     target: Target,
+    /// Connect here instead of resolving the URL's host.
+    pin: Option<SocketAddr>,
     headers: Vec<(HeaderName, HeaderValue)>,
     customize: Option<Customize>,
     max_message_size: usize,
@@ -120,24 +94,33 @@ pub(crate) struct Dialer {
 }
 
 impl Dialer {
+    /// A dialer for `target` with the connect timeout, message size and `Retry-After`
+    /// cap of `config`.
     pub(crate) fn new(
         target: Target,
-        headers: Vec<(HeaderName, HeaderValue)>,
-        customize: Option<Customize>,
-        connect_timeout: Duration,
-        max_message_size: usize,
-        max_retry_after: Duration,
+        (headers, customize): (Vec<(HeaderName, HeaderValue)>, Option<Customize>),
+        config: &ResiliencyConfig,
         tls: Option<TlsConfig>,
-    ) -> Self {
-        Self {
-            client: shared_client(connect_timeout, tls),
+        transport: &TransportConfig,
+    ) -> Result<Self, BuildError> {
+        let connect_timeout = config.connect_timeout();
+        let max_message_size = config.max_message_size();
+        let max_retry_after = config.max_retry_after();
+        let (secure, host, port) = target.endpoint();
+        let resolved = transport.resolve(secure, host, port)?;
+        let client = clients::shared(connect_timeout, &resolved, tls, |tls| {
+            build_client(connect_timeout, resolved.clone(), tls)
+        })?;
+        Ok(Self {
+            client,
             target,
+            pin: transport.pin,
             headers,
             customize,
             max_message_size,
             max_retry_after,
             retry_after: None,
-        }
+        })
     }
 
     pub(crate) fn target(&self) -> &Target {
@@ -150,8 +133,13 @@ impl Dialer {
     pub(crate) fn request(&mut self) -> WebsocketsRequest {
         let mut request = self
             .client
+            .client()
             .ws(self.target.as_str())
             .max_frame_size(self.max_message_size);
+        if let Some(addr) = self.pin {
+            // The connector dials this address; `Host` and SNI stay the URL's.
+            request = request.address(addr);
+        }
         for (name, value) in &self.headers {
             request = request.set_header(name.clone(), value.clone());
         }
@@ -189,11 +177,22 @@ impl Dialer {
             | WsClientError::SendRequest(SendRequestError::Connect(ConnectError::Timeout)) => {
                 DisconnectReason::ConnectTimeout { after: timeout }
             }
-            WsClientError::SendRequest(SendRequestError::Connect(ConnectError::Io(error)))
-                if certificate_rejected(&error) =>
-            {
-                DisconnectReason::TlsCertificate {
-                    message: error.to_string(),
+            WsClientError::SendRequest(SendRequestError::Connect(ConnectError::Io(error))) => {
+                if certificate_rejected(&error) {
+                    DisconnectReason::TlsCertificate {
+                        message: error.to_string(),
+                    }
+                } else if let Some(reason) = transport::classify(&error) {
+                    reason
+                } else {
+                    DisconnectReason::ConnectFailed {
+                        message: SendRequestError::Connect(ConnectError::Io(error)).to_string(),
+                    }
+                }
+            }
+            WsClientError::SendRequest(SendRequestError::TunnelNotSupported) => {
+                DisconnectReason::TunnelUnsupported {
+                    message: SendRequestError::TunnelNotSupported.to_string(),
                 }
             }
             WsClientError::SendRequest(error) => DisconnectReason::ConnectFailed {
@@ -214,6 +213,8 @@ impl fmt::Debug for Dialer {
         // Header values may be credentials: only their names are shown.
         f.debug_struct("Dialer")
             .field("target", &self.target)
+            .field("transport", self.client.transport())
+            .field("pin", &self.pin)
             .field(
                 "headers",
                 &self

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use actix::{AsyncContext, Context, Handler, MessageResult, ResponseFuture};
-use tether::ConnectionState;
+use tether::{ConnectionState, OverflowPolicy};
 use tokio::sync::oneshot;
 
 use super::outbound::{Outbound, Reply};
@@ -12,6 +12,10 @@ use crate::message::{
     self, BatchReply, BatchSlot, Close, Delivery, GetStatus, ReplySlot, SendBatch, SendReply,
 };
 use crate::{DisconnectReason, Payload, SendError, Status};
+
+/// Undelivered events that may wait for full subscriber mailboxes before `DropOldest`
+/// stops evicting.
+const MAX_UNDELIVERED_BACKLOG: usize = 64;
 
 impl Handler<message::Send> for ConnectionActor {
     type Result = SendReply;
@@ -101,7 +105,19 @@ impl ConnectionActor {
     fn admit(&mut self, mut item: Outbound) -> Result<(), SendError> {
         let seq = self.journal.stage(item.payload());
         item.set_seq(seq);
-        match self.outbox.accept(item) {
+        // Under `DropOldest`, an eviction is reported to the undelivered subscribers;
+        // while they are this far behind, the new message is refused instead, so that
+        // the sender learns and nothing piles up unseen.
+        let evicting = self.config.overflow_policy() == OverflowPolicy::DropOldest
+            && self.subscribers.undelivered_backlog() >= MAX_UNDELIVERED_BACKLOG;
+        let accepted = if evicting {
+            self.outbox
+                .accept_without_eviction(item)
+                .map(|()| Vec::new())
+        } else {
+            self.outbox.accept(item)
+        };
+        match accepted {
             Ok(evicted) => {
                 match self.link.as_mut() {
                     Some(link) => link.wake_writer(),
@@ -159,12 +175,17 @@ impl Handler<GetStatus> for ConnectionActor {
         self.machine.refresh(Instant::now());
         MessageResult(Status {
             connection: self.id,
+            name: self.name.clone(),
             state: self.machine.state(),
             attempt: self.machine.attempts(),
             next_delay: self.attempts.next_delay(),
             buffered: self.outbox.buffered(),
             buffered_bytes: self.outbox.buffered_bytes(),
             unconfirmed: self.outbox.unconfirmed(),
+            round_trip: self
+                .link
+                .as_mut()
+                .and_then(|link| link.liveness().round_trip()),
             counters: self.counters,
         })
     }

@@ -13,17 +13,34 @@ use crate::DisconnectReason;
 impl ConnectionActor {
     /// Starts the heartbeat of the link of `generation`: its first ping after a random
     /// phase within the interval, so a fleet that connected together does not ping in
-    /// step, then one every `heartbeat_interval` while the link lives.
+    /// step, then one every `heartbeat_interval` while the link lives (one interval
+    /// timer, cancelled with the link).
     pub(super) fn start_heartbeat(&mut self, generation: u64, ctx: &mut Context<Self>) {
-        let first = self.backoff.phase(self.config.heartbeat_interval());
-        ctx.run_later(first, move |act, ctx| act.heartbeat_tick(generation, ctx));
+        let interval = self.config.heartbeat_interval();
+        let first = self.backoff.phase(interval);
+        ctx.run_later(first, move |act, ctx| {
+            if link::current(&mut act.link, generation).is_none() {
+                return;
+            }
+            act.heartbeat_tick(generation, ctx);
+            let ticks = ctx.run_interval(interval, move |act, ctx| {
+                act.heartbeat_tick(generation, ctx);
+            });
+            match link::current(&mut act.link, generation) {
+                Some(link) => link.set_heartbeat(ticks),
+                // The first tick found the link dead.
+                None => {
+                    ctx.cancel_future(ticks);
+                }
+            }
+        });
     }
 
     fn heartbeat_tick(&mut self, generation: u64, ctx: &mut Context<Self>) {
         let now = Instant::now();
         self.machine.refresh(now);
         let Some(link) = link::current(&mut self.link, generation) else {
-            return; // the link is gone, and its heartbeat with it
+            return;
         };
         link.note_progress();
         // The heartbeat ping doubles as a confirmation ping (its payload is a checkpoint).
@@ -35,9 +52,6 @@ impl ConnectionActor {
                 act.check_heartbeat(generation, sent_at, ctx);
             });
         }
-        ctx.run_later(self.config.heartbeat_interval(), move |act, ctx| {
-            act.heartbeat_tick(generation, ctx);
-        });
     }
 
     fn check_heartbeat(&mut self, generation: u64, sent_at: Instant, ctx: &mut Context<Self>) {

@@ -71,8 +71,11 @@ impl ConnectionActor {
                     unconfirmed,
                     "state changed"
                 );
+                self.meter.state(transition.to, reason.as_ref(), at);
+                self.sync_meter();
                 self.subscribers.publish_state(StateChanged {
                     connection: self.id,
+                    name: self.name.clone(),
                     from: transition.from,
                     to: transition.to,
                     attempt: transition.attempt,
@@ -297,8 +300,8 @@ impl ConnectionActor {
     /// close frame (if any) and waits for the server to answer it or hang up, since the
     /// server should close TCP first (RFC 6455 §7.1.1; a server may not even read a
     /// close frame followed at once by the client's FIN). Then drops the socket. The
-    /// heartbeat and confirmation timers find no link of their generation and end by
-    /// themselves.
+    /// heartbeat is cancelled; the confirmation timer finds no link of its generation
+    /// and ends by itself.
     fn teardown(
         &mut self,
         ctx: &mut Context<Self>,
@@ -307,8 +310,10 @@ impl ConnectionActor {
         waiters: CloseWaiters,
         outcome: ConnectionState,
     ) {
-        let (reader, mut sink, mut stream) = link.into_parts();
-        ctx.cancel_future(reader);
+        let (tasks, mut sink, mut stream) = link.into_parts();
+        for task in tasks.into_iter().flatten() {
+            ctx.cancel_future(task);
+        }
         let span = self.span.clone();
         actix::spawn(async move {
             if let Some(code) = close_code {

@@ -32,6 +32,8 @@ pub(crate) struct Link {
     stream: WsStream,
     /// The reader task, registered with the context; cancelled on teardown.
     reader: SpawnHandle,
+    /// The heartbeat's interval timer, once its first (randomly phased) tick ran.
+    heartbeat: Option<SpawnHandle>,
     assembler: Assembler,
     liveness: Liveness<Bytes>,
     /// Progress of a frame not yet whole, noted by the codec.
@@ -62,6 +64,7 @@ impl Link {
             sink,
             stream,
             reader,
+            heartbeat: None,
             assembler,
             liveness,
             progress,
@@ -72,6 +75,10 @@ impl Link {
 
     pub(crate) fn generation(&self) -> u64 {
         self.generation
+    }
+
+    pub(crate) fn set_heartbeat(&mut self, ticks: SpawnHandle) {
+        self.heartbeat = Some(ticks);
     }
 
     pub(crate) fn liveness(&mut self) -> &mut Liveness<Bytes> {
@@ -125,11 +132,14 @@ impl Link {
     /// The next control frame to write, pongs first. A ping takes its checkpoint now,
     /// so it covers exactly what was written before it.
     fn take_control(&mut self, outbox: &mut Outbox<Outbound>) -> Option<Message> {
-        match self.liveness.take_control(Instant::now())? {
+        let now = Instant::now();
+        match self.liveness.take_control(now)? {
             Control::Pong(payload) => Some(Message::Pong(payload)),
             Control::Ping => {
-                let checkpoint = UnconfirmedWindow::<Outbound>::encode(outbox.checkpoint());
-                Some(Message::Ping(Bytes::copy_from_slice(&checkpoint)))
+                let checkpoint = outbox.checkpoint();
+                self.liveness.ping_written(checkpoint, now);
+                let payload = UnconfirmedWindow::<Outbound>::encode(checkpoint);
+                Some(Message::Ping(Bytes::copy_from_slice(&payload)))
             }
         }
     }
@@ -148,6 +158,9 @@ impl Link {
         &mut self,
         outbox: &mut Outbox<Outbound>,
     ) -> Result<bool, WsProtocolError> {
+        if !self.liveness.has_control() {
+            return Ok(false); // the common case, without reading the clock
+        }
         match self.take_control(outbox) {
             Some(frame) => self.sink.start_send_unpin(frame).map(|()| true),
             None => Ok(false),
@@ -174,10 +187,10 @@ impl Link {
         self.sink.poll_flush_unpin(task)
     }
 
-    /// Takes the link apart for its teardown: the reader's handle (to cancel it) and
-    /// both halves of the socket (for the closing handshake).
-    pub(crate) fn into_parts(self) -> (SpawnHandle, WsSink, WsStream) {
-        (self.reader, self.sink, self.stream)
+    /// Takes the link apart for its teardown: the handles of its reader and heartbeat
+    /// (to cancel them) and both halves of the socket (for the closing handshake).
+    pub(crate) fn into_parts(self) -> ([Option<SpawnHandle>; 2], WsSink, WsStream) {
+        ([Some(self.reader), self.heartbeat], self.sink, self.stream)
     }
 }
 

@@ -27,6 +27,7 @@ mod inbox;
 mod journal;
 mod lifecycle;
 mod link;
+mod metrics;
 mod outbound;
 mod reader;
 mod retry_after;
@@ -36,6 +37,7 @@ mod watch;
 mod writer;
 
 use std::fmt;
+use std::sync::Arc;
 
 use actix::{Actor, AsyncContext, Context, Supervised};
 use tether::{Backoff, Outbox, ResiliencyConfig, StateMachine};
@@ -46,6 +48,7 @@ use self::dialer::Dialer;
 use self::inbox::Inbox;
 use self::lifecycle::{Attempts, CloseWaiters};
 use self::link::Link;
+use self::metrics::Meter;
 use self::outbound::Outbound;
 use self::watch::AddressWatch;
 use crate::message::Orphans;
@@ -58,6 +61,8 @@ use crate::{ConnectionId, Counters, RetryPolicy};
 /// [`message`](crate::message).
 pub struct ConnectionActor {
     id: ConnectionId,
+    /// The name given with [`ConnectionBuilder::name`], carried by events and metrics.
+    name: Option<Arc<str>>,
     span: tracing::Span,
     config: ResiliencyConfig,
     dialer: Dialer,
@@ -82,6 +87,8 @@ pub struct ConnectionActor {
     /// `Close` arrived while Connected: flushing before the close frame.
     closing: Option<CloseWaiters>,
     mailbox_capacity: usize,
+    /// Metrics (nothing without the `metrics` feature).
+    meter: Meter,
 }
 
 impl ConnectionActor {
@@ -95,6 +102,11 @@ impl ConnectionActor {
     /// This connection's id, as carried by its events.
     pub fn id(&self) -> ConnectionId {
         self.id
+    }
+
+    /// This connection's name, if [`ConnectionBuilder::name`] gave it one.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 }
 
@@ -130,6 +142,7 @@ impl fmt::Debug for ConnectionActor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionActor")
             .field("id", &self.id)
+            .field("name", &self.name)
             .field("target", self.dialer.target())
             .field("state", &self.machine.state())
             .field("attempts", &self.machine.attempts())

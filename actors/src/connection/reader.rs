@@ -58,37 +58,49 @@ impl ConnectionActor {
         ctx: &mut Context<Self>,
         task: &mut task::Context<'_>,
     ) -> Poll<()> {
+        // One clock reading per poll: the frames of one read arrived together.
+        let now = Instant::now();
         for _ in 0..FRAMES_PER_POLL {
             let room = self.inbox.has_room();
             let Some(link) = link::current(&mut self.link, generation) else {
                 return Poll::Ready(());
             };
             if !room {
-                link.liveness().reading_paused(Instant::now());
+                link.liveness().reading_paused(now);
                 link.park_reader(task);
                 return Poll::Pending;
             }
-            link.liveness().reading_resumed(Instant::now());
+            if link.liveness().read_paused_since().is_some() {
+                link.liveness().reading_resumed(now);
+            }
             match link.poll_next(task) {
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    self.sync_meter();
+                    return Poll::Pending;
+                }
                 Poll::Ready(None) => {
+                    self.inbox.commit(&mut self.subscribers);
                     self.fail(ctx, DisconnectReason::StreamEnded);
                     return Poll::Ready(());
                 }
-                Poll::Ready(Some(frame)) => self.on_frame(frame, ctx),
+                Poll::Ready(Some(frame)) => self.on_frame(frame, now, ctx),
             }
         }
         task.waker().wake_by_ref();
         Poll::Pending
     }
 
-    fn on_frame(&mut self, frame: Result<Frame, WsProtocolError>, ctx: &mut Context<Self>) {
+    fn on_frame(
+        &mut self,
+        frame: Result<Frame, WsProtocolError>,
+        now: Instant,
+        ctx: &mut Context<Self>,
+    ) {
         let limit = self.config.max_message_size();
         let span = &self.span;
         let Some(link) = self.link.as_mut() else {
             return;
         };
-        let now = Instant::now();
         // Any frame at all proves the link is alive.
         link.liveness().frame_arrived(now);
         let outcome: Result<Option<Payload>, DisconnectReason> = match frame {
@@ -107,7 +119,8 @@ impl ConnectionActor {
                     .filter(|checkpoint| self.outbox.issued(*checkpoint));
                 // Only an answer to one of our pings proves the server answers them; an
                 // unsolicited Pong (allowed as a one-way heartbeat) is just a sign of life.
-                link.liveness().pong_received(now, answer.is_some());
+                let sample = link.liveness().pong_received(now, answer);
+                self.meter.round_trip(sample);
                 if let Some(checkpoint) = answer {
                     let confirmed = self.outbox.confirmed_up_to(checkpoint);
                     if !confirmed.is_empty() {
@@ -148,11 +161,16 @@ impl ConnectionActor {
         match outcome {
             Ok(Some(payload)) => {
                 self.counters.received += 1;
+                self.counters.bytes_received += payload.len() as u64;
                 tracing::trace!(parent: &self.span, bytes = payload.len(), "message received");
                 self.inbox.stage(payload, &mut self.subscribers);
             }
             Ok(None) => {}
-            Err(reason) => self.fail(ctx, reason),
+            Err(reason) => {
+                // What arrived before the failure is offered before it is published.
+                self.inbox.commit(&mut self.subscribers);
+                self.fail(ctx, reason);
+            }
         }
     }
 

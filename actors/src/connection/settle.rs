@@ -68,6 +68,7 @@ impl ConnectionActor {
         });
         self.counters.buffered += released;
         self.settle_orphans();
+        self.sync_meter();
     }
 
     /// The connection ends: everything still held is handed back.
@@ -97,6 +98,7 @@ impl ConnectionActor {
             self.reject(item, error, why);
         }
         self.settle_orphans();
+        self.sync_meter();
     }
 
     /// Messages evicted from the full buffer by newer ones (`DropOldest`).
@@ -107,6 +109,10 @@ impl ConnectionActor {
             self.reject(old, SendError::Evicted, UndeliveredReason::Evicted);
         }
         self.settle_orphans();
+        // Called on every accepted `Send`: while a link is up its writer records them.
+        if self.link.is_none() {
+            self.sync_meter();
+        }
     }
 
     /// Errors of batch messages whose caller stopped waiting: reported as undelivered.
@@ -155,6 +161,7 @@ impl ConnectionActor {
         let bytes = payload.len();
         let received = self.subscribers.publish_undelivered(Undelivered {
             connection: self.id,
+            name: self.name.clone(),
             payload,
             reason,
         });
@@ -174,7 +181,7 @@ impl ConnectionActor {
             return;
         }
         if let Some(link) = self.link.take() {
-            let (_reader, mut sink, _stream) = link.into_parts();
+            let (_tasks, mut sink, _stream) = link.into_parts();
             link::close_now(&mut sink, 1001);
         }
         if !state.is_terminal() {

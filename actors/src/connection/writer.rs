@@ -40,6 +40,7 @@ impl ActorFuture<ConnectionActor> for LinkWriter {
         act.commit_staged();
         let step = act.write_ready(self.generation, task);
         act.settle_orphans();
+        act.sync_meter();
         if matches!(step, Step::Waiting | Step::Idle) {
             // Something may have entered the unconfirmed window.
             act.arm_confirm(ctx);
@@ -127,6 +128,7 @@ impl ConnectionActor {
             }
             let resend = next.is_resend();
             counters.sent += 1;
+            counters.bytes_sent += next.item().payload().len() as u64;
             counters.flushed += u64::from(next.item().was_buffered() && !resend);
             counters.resent += u64::from(resend);
             tracing::trace!(parent: &*span, bytes = next.item().payload().len(), "message written");

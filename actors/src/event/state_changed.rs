@@ -1,3 +1,4 @@
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::Message;
@@ -14,6 +15,8 @@ use crate::{ConnectionId, DisconnectReason};
 pub struct StateChanged {
     /// The connection that changed.
     pub connection: ConnectionId,
+    /// Its name, if it was given one.
+    pub name: Option<Arc<str>>,
     /// The state it left.
     pub from: ConnectionState,
     /// The state it entered.

@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use actix::Message;
 
 use crate::{ConnectionId, Payload};
@@ -18,6 +20,8 @@ use crate::{ConnectionId, Payload};
 pub struct Undelivered {
     /// The connection that held it.
     pub connection: ConnectionId,
+    /// Its name, if it was given one.
+    pub name: Option<Arc<str>>,
     /// The message.
     pub payload: Payload,
     /// Why it will not be sent.

@@ -1,0 +1,1 @@
+//! Nothing: the check is `tests/both_providers.rs`.
