@@ -8,7 +8,7 @@
 //! `/runCase?case=i&agent=A` for i in 1..=N, one after the other, then asks
 //! `/updateReports?agent=A`, which makes the server write its reports. Each case is one
 //! `ConnectionActor` that never reconnects and that echoes every message back with
-//! `message::Send`, text as text and binary as binary. Its own pings are switched off
+//! `message::Outgoing`, text as text and binary as binary. Its own pings are switched off
 //! (heartbeat and confirmation intervals far longer than a case), and it accepts
 //! messages of up to 16 MiB, as the suite requires. A case is over when its connection
 //! reaches a terminal state (`Closed` or `Failed`); the server judges the case.
@@ -116,7 +116,7 @@ impl Session {
     fn echo(&mut self, payload: Payload) {
         match &self.connection {
             // `do_send` keeps the order of the echoes and never waits on the mailbox.
-            Some(connection) => connection.do_send(message::Send::new(payload)),
+            Some(connection) => connection.do_send(message::Outgoing::new(payload)),
             None => self.kept.push(payload),
         }
     }
@@ -190,7 +190,7 @@ async fn session(
         .config(config()?)
         .retry_policy(NeverRetry)
         .on_state(session.clone().recipient())
-        .on_message(session.clone().recipient())
+        .on_incoming(session.clone().recipient())
         .start()?;
     session.do_send(Attach(connection.clone()));
     let mut ended = std::pin::pin!(ended);

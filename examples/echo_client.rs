@@ -47,11 +47,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let watch = std::env::args().nth(2).as_deref() == Some("--watch");
     let printer = Printer.start();
     let connection = ConnectionActor::builder(url)
-        .on_message(printer.clone().recipient())
+        .on_incoming(printer.clone().recipient())
         .on_state(printer.recipient())
         .start()?;
     for text in ["one", "two", "three"] {
-        let delivery = connection.send(message::Send::text(text)).await??;
+        let delivery = connection.send(message::Outgoing::text(text)).await??;
         println!("{text}: {delivery:?}");
     }
     if watch {
@@ -64,7 +64,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             // Buffered while the server is away, written in order once it is back.
             let delivery = connection
-                .send(message::Send::text(format!("tick {n}")))
+                .send(message::Outgoing::text(format!("tick {n}")))
                 .await?;
             println!("tick {n}: {delivery:?}");
         }

@@ -178,7 +178,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             handle = Some(serve(port).await?.1);
         }
         let result = connection
-            .send(message::Send::text(format!("message {i}")))
+            .send(message::Outgoing::text(format!("message {i}")))
             .await?;
         println!("[send]   message {i}: {result:?}");
         sent += usize::from(result.is_ok());

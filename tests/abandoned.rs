@@ -8,18 +8,9 @@ use std::time::Duration;
 
 use support::{connect, setup, wait_until, Events, Mode, PATIENCE};
 use tether_actix::message::{self, Delivery};
-use tether_actix::{ConnectionState, DisconnectReason, SendError, UndeliveredReason};
+use tether_actix::{ConnectionState, DeliveryError, DisconnectReason, UndeliveredReason};
 
 use ConnectionState::{Closed, Connected};
-
-fn undelivered(events: &Events, reason: UndeliveredReason) -> Vec<String> {
-    events
-        .undelivered()
-        .into_iter()
-        .filter(|undelivered| undelivered.reason == reason)
-        .map(|undelivered| undelivered.payload.as_text().expect("text").to_owned())
-        .collect()
-}
 
 /// The final transition: to `Closed`, because the connection was abandoned.
 fn assert_abandoned(events: &Events) {
@@ -39,7 +30,7 @@ async fn dropping_the_last_address_hands_back_every_buffered_message() {
     });
     for n in 0..5 {
         let reply = connection
-            .send(message::Send::text(format!("b{n}")))
+            .send(message::Outgoing::text(format!("b{n}")))
             .await
             .expect("actor alive");
         assert_eq!(reply.expect("buffered"), Delivery::Buffered);
@@ -52,7 +43,10 @@ async fn dropping_the_last_address_hands_back_every_buffered_message() {
         events.undelivered()
     );
     let expected: Vec<String> = (0..5).map(|n| format!("b{n}")).collect();
-    assert_eq!(undelivered(&events, UndeliveredReason::Abandoned), expected);
+    assert_eq!(
+        events.undelivered_texts(UndeliveredReason::Abandoned),
+        expected
+    );
     assert!(wait_until(PATIENCE, || events.current() == Some(Closed)).await);
     assert_abandoned(&events);
 }
@@ -71,13 +65,14 @@ async fn dropping_the_last_address_while_connected_reports_the_unconfirmed_and_s
     server.set_mode(Mode::Silent);
     for n in 0..5 {
         let reply = connection
-            .send(message::Send::text(format!("u{n}")))
+            .send(message::Outgoing::text(format!("u{n}")))
             .await
             .expect("actor alive");
         assert_eq!(reply.expect("written"), Delivery::Sent);
     }
     // One sender still waits: for a confirmation that cannot come.
-    let waiting = actix::spawn(connection.send(message::Send::text("waiting").with_confirmation()));
+    let waiting =
+        actix::spawn(connection.send(message::Outgoing::text("waiting").with_confirmation()));
     assert!(wait_until(PATIENCE, || server.received_count() == 6).await);
     drop(connection);
 
@@ -86,7 +81,7 @@ async fn dropping_the_last_address_while_connected_reports_the_unconfirmed_and_s
         .expect("the waiting sender is answered")
         .expect("task ran");
     match answer {
-        Ok(Err(SendError::Interrupted(payload))) => {
+        Ok(Err(DeliveryError::Interrupted(payload))) => {
             assert_eq!(payload.as_text(), Some("waiting"))
         }
         other => panic!("expected Interrupted, got {other:?}"),
@@ -98,7 +93,7 @@ async fn dropping_the_last_address_while_connected_reports_the_unconfirmed_and_s
     );
     let expected: Vec<String> = (0..5).map(|n| format!("u{n}")).collect();
     assert_eq!(
-        undelivered(&events, UndeliveredReason::Unconfirmed),
+        events.undelivered_texts(UndeliveredReason::Unconfirmed),
         expected
     );
     assert_abandoned(&events);

@@ -1,4 +1,4 @@
-//! End-to-end: many messages per mailbox envelope, outbound (`SendBatch`) and inbound
+//! End-to-end: many messages per mailbox envelope, outbound (`OutgoingBatch`) and inbound
 //! (`IncomingBatch`), with the guarantees of their one-message forms.
 
 mod support;
@@ -7,26 +7,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::prelude::*;
-use support::{
-    connect, recorded, setup, wait_until, Received, ServerMessage, TestServer, PATIENCE,
-};
-use tether_actix::message::{self, SendBatch};
+use support::{connect, recorded, setup, wait_until, ServerMessage, PATIENCE};
+use tether_actix::message::{self, OutgoingBatch};
 use tether_actix::{
-    ConnectionActor, ConnectionState, DeliveryMode, FullReason, IncomingBatch, SendError,
+    ConnectionActor, ConnectionState, DeliveryError, DeliveryMode, FullReason, IncomingBatch,
 };
 
 use ConnectionState::Connected;
-
-fn texts(server: &TestServer) -> Vec<String> {
-    server
-        .received()
-        .into_iter()
-        .filter_map(|received| match received {
-            Received::Text(text) => Some(text),
-            Received::Binary(_) => None,
-        })
-        .collect()
-}
 
 fn numbered(prefix: &str, range: std::ops::Range<usize>) -> Vec<String> {
     range.map(|n| format!("{prefix}{n}")).collect()
@@ -43,12 +30,14 @@ async fn a_batch_is_written_in_order_and_never_interleaved() {
         let connection = connection.clone();
         actix::spawn(async move {
             for n in 0..50 {
-                let _ = connection.send(message::Send::text(format!("s{n}"))).await;
+                let _ = connection
+                    .send(message::Outgoing::text(format!("s{n}")))
+                    .await;
             }
         })
     };
     let report = connection
-        .send(SendBatch::new(numbered("b", 0..200)))
+        .send(OutgoingBatch::new(numbered("b", 0..200)))
         .await
         .expect("actor alive");
     single.await.expect("single sends ran");
@@ -58,7 +47,7 @@ async fn a_batch_is_written_in_order_and_never_interleaved() {
     );
 
     assert!(wait_until(PATIENCE, || server.received_count() == 250).await);
-    let received = texts(&server);
+    let received = server.received_texts();
     let batch: Vec<usize> = received
         .iter()
         .enumerate()
@@ -90,7 +79,7 @@ async fn a_batch_into_a_full_buffer_hands_back_every_refused_message_in_order() 
             .max_backoff(Duration::from_secs(30))
     });
     let report = connection
-        .send(SendBatch::new(numbered("m", 0..8)))
+        .send(OutgoingBatch::new(numbered("m", 0..8)))
         .await
         .expect("actor alive");
     assert_eq!((report.buffered, report.sent, report.accepted()), (5, 0, 5));
@@ -101,7 +90,7 @@ async fn a_batch_into_a_full_buffer_hands_back_every_refused_message_in_order() 
             assert!(
                 matches!(
                     error,
-                    SendError::BufferFull {
+                    DeliveryError::BufferFull {
                         reason: FullReason::Count,
                         ..
                     }
@@ -133,7 +122,7 @@ async fn a_confirmed_batch_answers_once_the_server_read_every_message() {
     });
     assert!(events.wait_entered(Connected, 1).await);
     let report = connection
-        .send(SendBatch::new(numbered("c", 0..100)).with_confirmation())
+        .send(OutgoingBatch::new(numbered("c", 0..100)).with_confirmation())
         .await
         .expect("actor alive");
     assert_eq!(
@@ -141,7 +130,7 @@ async fn a_confirmed_batch_answers_once_the_server_read_every_message() {
         (100, 0, 0)
     );
     // Confirmed means read by the server.
-    assert_eq!(texts(&server), numbered("c", 0..100));
+    assert_eq!(server.received_texts(), numbered("c", 0..100));
 }
 
 /// Records every batch it receives.
@@ -173,7 +162,7 @@ async fn incoming_batches_carry_every_message_once_in_order_within_their_bounds(
     let (builder, events) =
         recorded(ConnectionActor::builder(server.url()).configure(support::quick));
     let connection = builder
-        .on_message_batch(recorder.recipient())
+        .on_incoming_batch(recorder.recipient())
         .start()
         .expect("valid configuration");
     assert!(events.wait_entered(Connected, 1).await);

@@ -6,11 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use support::{
-    connect, setup, wait_status, wait_until, Events, Mode, Received, TestServer, PATIENCE,
-};
+use support::{connect, setup, wait_status, wait_until, Events, Mode, PATIENCE};
 use tether_actix::message::{self, Delivery};
-use tether_actix::{ConnectionState, DeliveryMode, SendError, UndeliveredReason};
+use tether_actix::{ConnectionState, DeliveryError, DeliveryMode, UndeliveredReason};
 
 use ConnectionState::{Connected, Disconnected};
 
@@ -24,26 +22,6 @@ fn quick_heartbeat(
         .confirm_interval(Duration::from_millis(10))
 }
 
-fn texts(server: &TestServer) -> Vec<String> {
-    server
-        .received()
-        .into_iter()
-        .filter_map(|received| match received {
-            Received::Text(text) => Some(text),
-            Received::Binary(_) => None,
-        })
-        .collect()
-}
-
-fn undelivered_texts(events: &Events, reason: UndeliveredReason) -> Vec<String> {
-    events
-        .undelivered()
-        .into_iter()
-        .filter(|undelivered| undelivered.reason == reason)
-        .map(|undelivered| undelivered.payload.as_text().expect("text").to_owned())
-        .collect()
-}
-
 #[actix_web::test]
 async fn a_confirmed_send_answers_once_the_server_read_it() {
     let server = setup().await;
@@ -51,12 +29,12 @@ async fn a_confirmed_send_answers_once_the_server_read_it() {
     assert!(events.wait_entered(Connected, 1).await);
 
     let delivery = connection
-        .send(message::Send::text("are you there").with_confirmation())
+        .send(message::Outgoing::text("are you there").with_confirmation())
         .await
         .expect("actor alive")
         .expect("confirmed");
     assert_eq!(delivery, Delivery::Confirmed);
-    assert_eq!(texts(&server), ["are you there"]);
+    assert_eq!(server.received_texts(), ["are you there"]);
     let (status, confirmed) =
         wait_status(&connection, |status| status.counters.confirmed == 1).await;
     assert!(confirmed, "{status:?}");
@@ -73,7 +51,7 @@ async fn at_most_once_reports_every_unconfirmed_message_when_pings_go_unanswered
 
     for n in 0..20 {
         let reply = connection
-            .send(message::Send::text(format!("m{n}")))
+            .send(message::Outgoing::text(format!("m{n}")))
             .await
             .expect("actor alive")
             .expect("accepted");
@@ -94,22 +72,22 @@ async fn at_most_once_reports_every_unconfirmed_message_when_pings_go_unanswered
     let expected: Vec<_> = (0..20).map(|n| format!("m{n}")).collect();
     assert!(wait_until(PATIENCE, || events.undelivered().len() == 20).await);
     assert_eq!(
-        undelivered_texts(&events, UndeliveredReason::Unconfirmed),
+        events.undelivered_texts(UndeliveredReason::Unconfirmed),
         expected
     );
-    assert_eq!(texts(&server), expected);
+    assert_eq!(server.received_texts(), expected);
 
     // Never written twice.
     server.set_mode(Mode::Echo);
     assert!(events.wait_entered(Connected, 2).await);
     connection
-        .send(message::Send::text("fresh").with_confirmation())
+        .send(message::Outgoing::text("fresh").with_confirmation())
         .await
         .expect("actor alive")
         .expect("confirmed");
     let mut expected_server = expected;
     expected_server.push("fresh".into());
-    assert_eq!(texts(&server), expected_server);
+    assert_eq!(server.received_texts(), expected_server);
 }
 
 #[actix_web::test]
@@ -119,13 +97,13 @@ async fn at_most_once_confirmation_waiters_get_their_message_back() {
     assert!(events.wait_entered(Connected, 1).await);
     server.set_mode(Mode::Silent);
     let reply = connection
-        .send(message::Send::text("unsure").with_confirmation())
+        .send(message::Outgoing::text("unsure").with_confirmation())
         .await
         .expect("actor alive");
     assert!(
-        matches!(reply, Err(SendError::Unconfirmed(payload)) if payload.as_text() == Some("unsure"))
+        matches!(reply, Err(DeliveryError::Unconfirmed(payload)) if payload.as_text() == Some("unsure"))
     );
-    assert_eq!(texts(&server), ["unsure"]);
+    assert_eq!(server.received_texts(), ["unsure"]);
 }
 
 #[actix_web::test]
@@ -136,9 +114,10 @@ async fn at_least_once_writes_unconfirmed_messages_again_after_reconnect() {
     });
     assert!(events.wait_entered(Connected, 1).await);
     server.set_mode(Mode::Silent);
-    let replies = join_all(
-        (0..10).map(|n| connection.send(message::Send::text(format!("m{n}")).with_confirmation())),
-    );
+    let replies =
+        join_all((0..10).map(|n| {
+            connection.send(message::Outgoing::text(format!("m{n}")).with_confirmation())
+        }));
     // The heartbeat finds the silent link dead; the server answers again.
     let recovery = async {
         assert!(events.wait_entered(Disconnected, 1).await);
@@ -155,7 +134,7 @@ async fn at_least_once_writes_unconfirmed_messages_again_after_reconnect() {
     // All ten twice: once to the silent link, once again after the reconnect, in order.
     let expected: Vec<_> = (0..10).map(|n| format!("m{n}")).collect();
     let doubled: Vec<_> = expected.iter().chain(expected.iter()).cloned().collect();
-    assert_eq!(texts(&server), doubled);
+    assert_eq!(server.received_texts(), doubled);
     let (status, _) = wait_status(&connection, |status| status.counters.confirmed == 10).await;
     assert_eq!(status.counters.resent, 10);
     assert_eq!(status.counters.undelivered, 0);
@@ -178,7 +157,8 @@ async fn a_full_window_applies_back_pressure_and_bounds_memory() {
     assert!(events.wait_entered(Connected, 1).await);
     server.set_mode(Mode::Silent);
 
-    let replies = join_all((0..40).map(|n| connection.send(message::Send::text(format!("m{n}")))));
+    let replies =
+        join_all((0..40).map(|n| connection.send(message::Outgoing::text(format!("m{n}")))));
     let observe = async {
         let (status, full) = wait_status(&connection, |status| status.unconfirmed == 8).await;
         assert!(full, "the window should fill: {status:?}");
@@ -198,7 +178,7 @@ async fn a_full_window_applies_back_pressure_and_bounds_memory() {
     for reply in replies {
         match reply.expect("actor alive") {
             Ok(Delivery::Sent) => sent += 1,
-            Err(SendError::BufferFull { .. }) => refused += 1,
+            Err(DeliveryError::BufferFull { .. }) => refused += 1,
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -235,7 +215,7 @@ async fn stream_through_a_restart(mode: DeliveryMode) -> (Vec<String>, Events) {
         }
         let text = format!("m{n}");
         connection
-            .send(message::Send::text(text.clone()))
+            .send(message::Outgoing::text(text.clone()))
             .await
             .expect("actor alive")
             .expect("accepted");
@@ -246,7 +226,7 @@ async fn stream_through_a_restart(mode: DeliveryMode) -> (Vec<String>, Events) {
     })
     .await;
     assert!(drained, "{status:?}");
-    let received = texts(&server);
+    let received = server.received_texts();
     // Everything the server got was sent, and nothing was sent that is unaccounted.
     let sent_set: BTreeSet<_> = sent.iter().cloned().collect();
     assert!(received.iter().all(|text| sent_set.contains(text)));
@@ -261,7 +241,8 @@ async fn at_most_once_accounts_for_every_message_across_a_restart() {
         *counts.entry(text.clone()).or_default() += 1;
     }
     assert!(counts.values().all(|&count| count == 1), "no duplicates");
-    let reported: BTreeSet<_> = undelivered_texts(&events, UndeliveredReason::Unconfirmed)
+    let reported: BTreeSet<_> = events
+        .undelivered_texts(UndeliveredReason::Unconfirmed)
         .into_iter()
         .collect();
     for n in 0..300 {
@@ -298,7 +279,7 @@ async fn a_server_that_talks_but_never_answers_pings_cannot_stall_the_window() {
     assert!(events.wait_entered(Connected, 1).await);
     server.set_mode(Mode::Silent);
     connection
-        .send(message::Send::text("needs a pong"))
+        .send(message::Outgoing::text("needs a pong"))
         .await
         .expect("actor alive")
         .expect("accepted");

@@ -77,7 +77,7 @@ async fn tokens_go_in_headers_are_fresh_per_attempt_and_never_logged() {
     server.close_all(None);
     assert!(events.wait_entered(ConnectionState::Connected, 2).await);
     connection
-        .send(tether_actix::message::Send::text("hello"))
+        .send(tether_actix::message::Outgoing::text("hello"))
         .await
         .expect("actor alive")
         .expect("accepted");

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use support::{connect, setup, wait_until, Received, ServerMessage, PATIENCE};
 use tether_actix::message::{self, Delivery, GetStatus};
-use tether_actix::{ConnectionState, Payload, SendError};
+use tether_actix::{ConnectionState, DeliveryError, Payload};
 
 #[actix_web::test]
 async fn echo_round_trip() {
@@ -15,13 +15,13 @@ async fn echo_round_trip() {
     assert!(events.wait_entered(ConnectionState::Connected, 1).await);
 
     let delivery = connection
-        .send(message::Send::text("ping?"))
+        .send(message::Outgoing::text("ping?"))
         .await
         .expect("actor alive")
         .expect("accepted");
     assert_eq!(delivery, Delivery::Sent);
     connection
-        .send(message::Send::binary(vec![1_u8, 2, 3]))
+        .send(message::Outgoing::binary(vec![1_u8, 2, 3]))
         .await
         .expect("actor alive")
         .expect("accepted");
@@ -45,7 +45,7 @@ async fn messages_sent_before_the_server_exists_arrive_in_order_once_it_starts()
 
     for n in 0..50 {
         let delivery = connection
-            .send(message::Send::text(format!("early-{n}")))
+            .send(message::Outgoing::text(format!("early-{n}")))
             .await
             .expect("actor alive")
             .expect("accepted while down");
@@ -80,7 +80,7 @@ async fn the_buffer_survives_a_server_restart_and_flushes_before_newer_messages(
     let (connection, events) = connect(&server.url(), |config| config);
     assert!(events.wait_entered(ConnectionState::Connected, 1).await);
     connection
-        .send(message::Send::text("before"))
+        .send(message::Outgoing::text("before"))
         .await
         .expect("actor alive")
         .expect("accepted");
@@ -90,7 +90,7 @@ async fn the_buffer_survives_a_server_restart_and_flushes_before_newer_messages(
     assert!(events.wait_entered(ConnectionState::Disconnected, 1).await);
     for n in 0..5 {
         let reply = connection
-            .send(message::Send::text(format!("during-{n}")))
+            .send(message::Outgoing::text(format!("during-{n}")))
             .await
             .expect("actor alive")
             .expect("accepted while down");
@@ -100,7 +100,7 @@ async fn the_buffer_survives_a_server_restart_and_flushes_before_newer_messages(
     server.restart().await;
     assert!(events.wait_entered(ConnectionState::Connected, 2).await);
     connection
-        .send(message::Send::text("after"))
+        .send(message::Outgoing::text("after"))
         .await
         .expect("actor alive")
         .expect("accepted");
@@ -120,17 +120,17 @@ async fn a_full_buffer_hands_the_message_back() {
 
     for n in 0..3 {
         connection
-            .send(message::Send::text(format!("kept-{n}")))
+            .send(message::Outgoing::text(format!("kept-{n}")))
             .await
             .expect("actor alive")
             .expect("fits");
     }
     let refused = connection
-        .send(message::Send::text("one too many"))
+        .send(message::Outgoing::text("one too many"))
         .await
         .expect("actor alive");
     match refused {
-        Err(SendError::BufferFull { message, .. }) => {
+        Err(DeliveryError::BufferFull { message, .. }) => {
             assert_eq!(message.as_text(), Some("one too many"))
         }
         other => panic!("expected BufferFull, got {other:?}"),
@@ -176,7 +176,7 @@ async fn fragmented_and_one_mebibyte_messages_arrive_whole() {
     // 1 MiB is far above awc's 64 KiB default frame limit, well within tether's 16 MiB.
     let big: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8).collect();
     connection
-        .send(message::Send::binary(big.clone()))
+        .send(message::Outgoing::binary(big.clone()))
         .await
         .expect("actor alive")
         .expect("accepted");
@@ -198,7 +198,7 @@ async fn sends_wait_for_the_socket_and_stay_ordered_under_load() {
     assert!(events.wait_entered(ConnectionState::Connected, 1).await);
 
     let replies = futures_util::future::join_all(
-        (0..200).map(|n| connection.send(message::Send::text(format!("m{n}")))),
+        (0..200).map(|n| connection.send(message::Outgoing::text(format!("m{n}")))),
     )
     .await;
     for reply in replies {

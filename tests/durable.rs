@@ -11,7 +11,7 @@ use std::time::Duration;
 use support::{quick, recorded, setup, wait_until, Received, PATIENCE};
 use tether_actix::durable::{DurableError, DurableStore};
 use tether_actix::message::Delivery;
-use tether_actix::message::{self, Close, SendBatch};
+use tether_actix::message::{self, Close, OutgoingBatch};
 use tether_actix::{BuildError, ConnectionActor, ConnectionState};
 
 fn texts(received: Vec<Received>) -> Vec<String> {
@@ -54,13 +54,13 @@ async fn buffered_messages_survive_the_actor_and_are_written_first_by_the_next_o
     let connection = builder.start().unwrap();
     for n in 0..5 {
         let reply = connection
-            .send(message::Send::text(format!("old{n}")))
+            .send(message::Outgoing::text(format!("old{n}")))
             .await
             .unwrap();
         assert_eq!(reply.unwrap(), Delivery::Buffered);
     }
     let report = connection
-        .send(SendBatch::new((5..10).map(|n| format!("old{n}"))))
+        .send(OutgoingBatch::new((5..10).map(|n| format!("old{n}"))))
         .await
         .unwrap();
     assert_eq!(report.buffered, 5);
@@ -86,7 +86,7 @@ async fn buffered_messages_survive_the_actor_and_are_written_first_by_the_next_o
     );
     let connection = builder.start().unwrap();
     let reply = connection
-        .send(message::Send::text("new").with_confirmation())
+        .send(message::Outgoing::text("new").with_confirmation())
         .await
         .unwrap();
     assert_eq!(reply.unwrap(), Delivery::Confirmed);
@@ -124,7 +124,7 @@ async fn confirmed_messages_leave_the_store_and_its_size_stays_bounded() {
     let payload = "x".repeat(64);
     for _ in 0..40 {
         let report = connection
-            .send(SendBatch::new(vec![payload.clone(); 100]).with_confirmation())
+            .send(OutgoingBatch::new(vec![payload.clone(); 100]).with_confirmation())
             .await
             .unwrap();
         assert_eq!(report.confirmed, 100);
@@ -157,7 +157,7 @@ async fn messages_handed_back_on_close_leave_the_store() {
     let connection = builder.start().unwrap();
     for n in 0..3 {
         let reply = connection
-            .send(message::Send::text(format!("m{n}")))
+            .send(message::Outgoing::text(format!("m{n}")))
             .await
             .unwrap();
         assert_eq!(reply.unwrap(), Delivery::Buffered);

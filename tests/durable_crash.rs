@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use support::{kill_hard, setup, wait_until, KillPlan, Received, Tally, TestServer, PATIENCE};
 use tether_actix::durable::DurableStore;
-use tether_actix::message::{self, Close, Delivery, SendBatch};
+use tether_actix::message::{self, Close, Delivery, OutgoingBatch};
 use tether_actix::{ConnectionActor, ConnectionState};
 
 /// The connection's name: the same in every run, so each finds its predecessor's store.
@@ -53,7 +53,7 @@ async fn child_sends_numbered_events() {
         .expect("the store opens");
     if std::env::var(LAST).is_ok() {
         let reply = connection
-            .send(message::Send::text(format!("event {start}")).with_confirmation())
+            .send(message::Outgoing::text(format!("event {start}")).with_confirmation())
             .await
             .expect("actor alive");
         assert_eq!(reply.expect("confirmed"), Delivery::Confirmed);
@@ -69,7 +69,7 @@ async fn child_sends_numbered_events() {
         if round % 2 == 0 {
             let events: Vec<String> = (next..next + 16).map(|n| format!("event {n}")).collect();
             let report = connection
-                .send(SendBatch::new(events))
+                .send(OutgoingBatch::new(events))
                 .await
                 .expect("actor alive");
             assert_eq!(report.accepted(), 16, "refused: {:?}", report.refused);
@@ -79,7 +79,7 @@ async fn child_sends_numbered_events() {
             next += 16;
         } else {
             let reply = connection
-                .send(message::Send::text(format!("event {next}")))
+                .send(message::Outgoing::text(format!("event {next}")))
                 .await
                 .expect("actor alive");
             reply.expect("accepted");

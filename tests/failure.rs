@@ -8,7 +8,7 @@ use std::time::Duration;
 use support::{connect, setup, wait_status, wait_until, Mode, Received, PATIENCE};
 use tether_actix::message::{self, Close, Delivery};
 use tether_actix::{
-    BuildError, ConfigError, ConnectionActor, ConnectionState, DisconnectReason, SendError,
+    BuildError, ConfigError, ConnectionActor, ConnectionState, DeliveryError, DisconnectReason,
     UndeliveredReason,
 };
 
@@ -37,11 +37,11 @@ async fn a_401_handshake_fails_for_good_without_a_retry() {
 
     // Dormant: a send is refused with the message handed back, and nothing reconnects.
     let reply = connection
-        .send(message::Send::text("too late"))
+        .send(message::Outgoing::text("too late"))
         .await
         .expect("actor alive");
     assert!(
-        matches!(reply, Err(SendError::Failed(payload)) if payload.as_text() == Some("too late"))
+        matches!(reply, Err(DeliveryError::Failed(payload)) if payload.as_text() == Some("too late"))
     );
     server.set_mode(Mode::Echo);
     // A retry would come within the 20 ms backoff; give it ten times that.
@@ -101,7 +101,7 @@ async fn max_attempts_ends_in_failed_and_hands_buffered_messages_back() {
     });
     for n in 0..3 {
         let delivery = connection
-            .send(message::Send::text(format!("queued-{n}")))
+            .send(message::Outgoing::text(format!("queued-{n}")))
             .await
             .expect("actor alive")
             .expect("accepted while down");
@@ -139,7 +139,7 @@ async fn close_flushes_sends_a_normal_close_and_never_reconnects() {
     server.stop().await;
     let (connection, events) = connect(&server.url(), |config| config);
     connection
-        .send(message::Send::text("last words"))
+        .send(message::Outgoing::text("last words"))
         .await
         .expect("actor alive")
         .expect("accepted");
@@ -154,11 +154,11 @@ async fn close_flushes_sends_a_normal_close_and_never_reconnects() {
     assert!(wait_until(PATIENCE, || server.open_sessions() == 0).await);
 
     let reply = connection
-        .send(message::Send::text("after close"))
+        .send(message::Outgoing::text("after close"))
         .await
         .expect("actor alive");
     assert!(
-        matches!(reply, Err(SendError::Closed(payload)) if payload.as_text() == Some("after close"))
+        matches!(reply, Err(DeliveryError::Closed(payload)) if payload.as_text() == Some("after close"))
     );
     // Closing twice is harmless and answers the same.
     assert_eq!(connection.send(Close).await.expect("actor alive"), Closed);
@@ -176,7 +176,7 @@ async fn close_while_down_hands_the_buffer_back() {
     server.stop().await;
     let (connection, events) = connect(&server.url(), |config| config);
     connection
-        .send(message::Send::text("never sent"))
+        .send(message::Outgoing::text("never sent"))
         .await
         .expect("actor alive")
         .expect("accepted");

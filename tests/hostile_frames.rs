@@ -153,7 +153,7 @@ async fn unsolicited_pong_confirms_nothing() {
     // Nobody read the message, nobody answered its ping: it must not count as confirmed.
     let reply = tokio::time::timeout(
         Duration::from_millis(500),
-        connection.send(message::Send::text("unread").with_confirmation()),
+        connection.send(message::Outgoing::text("unread").with_confirmation()),
     )
     .await;
     assert!(

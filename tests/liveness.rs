@@ -48,7 +48,7 @@ async fn a_trickled_frame_does_not_keep_a_link_alive() {
     assert!(events.wait_entered(Connected, 1).await);
     // A message waits for a confirmation the server will never give.
     let sent = connection
-        .send(message::Send::text("waiting"))
+        .send(message::Outgoing::text("waiting"))
         .await
         .expect("actor alive")
         .expect("written");
@@ -82,7 +82,7 @@ async fn close_is_bounded_by_close_timeout_when_the_server_stops_answering() {
     server.set_mode(Mode::Silent);
     for n in 0..3 {
         connection
-            .send(message::Send::text(format!("c{n}")))
+            .send(message::Outgoing::text(format!("c{n}")))
             .await
             .expect("actor alive")
             .expect("written");

@@ -16,7 +16,7 @@ async fn a_named_connection_carries_its_name_everywhere() {
 
     // A confirmed send: its confirmation ping's pong gives a round-trip sample.
     let delivery = connection
-        .send(message::Send::text("hello").with_confirmation())
+        .send(message::Outgoing::text("hello").with_confirmation())
         .await
         .expect("actor alive")
         .expect("sent");
@@ -37,7 +37,7 @@ async fn a_named_connection_carries_its_name_everywhere() {
         status.round_trip, None,
         "no link, no round trip: {status:?}"
     );
-    connection.do_send(message::Send::text("never sent"));
+    connection.do_send(message::Outgoing::text("never sent"));
     let closed = connection.send(message::Close).await.expect("actor alive");
     assert_eq!(closed, ConnectionState::Closed);
     assert!(wait_until(PATIENCE, || !events.undelivered().is_empty()).await);

@@ -101,7 +101,7 @@ async fn a_silent_server_is_detected_by_the_heartbeat_and_replaced() {
     server.set_mode(Mode::Echo);
     assert!(events.wait_entered(Connected, 2).await);
     connection
-        .send(message::Send::text("alive again"))
+        .send(message::Outgoing::text("alive again"))
         .await
         .expect("actor alive")
         .expect("accepted");

@@ -9,16 +9,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use support::{recorded, setup, wait_status, wait_until, Mode, Received, ServerMessage, PATIENCE};
+use support::{recorded, setup, wait_status, wait_until, Mode, ServerMessage, PATIENCE};
 use tether_actix::message::{self, Delivery};
 use tether_actix::{
-    ConnectionActor, ConnectionState, DisconnectReason, Incoming, ResiliencyConfigBuilder,
-    SendError,
+    ConnectionActor, ConnectionState, DeliveryError, DisconnectReason, Incoming,
+    ResiliencyConfigBuilder,
 };
 
 use ConnectionState::{Closed, Connected, Disconnected};
 
-/// How long each `Send` may take to be answered: far above any write, far below a hang.
+/// How long each `Outgoing` may take to be answered: far above any write, far below a hang.
 const ANSWER_WITHIN: Duration = Duration::from_secs(3);
 
 /// A subscriber whose handler waits until its gate opens, then counts the message.
@@ -82,14 +82,14 @@ async fn send_all_answered(connection: &Addr<ConnectionActor>, count: usize) -> 
     for n in 0..count {
         let reply = tokio::time::timeout(
             ANSWER_WITHIN,
-            connection.send(message::Send::text(format!("m{n}"))),
+            connection.send(message::Outgoing::text(format!("m{n}"))),
         )
         .await
         .unwrap_or_else(|_| panic!("send {n} was not answered within {ANSWER_WITHIN:?}"))
         .expect("connection actor alive");
         match reply {
             Ok(Delivery::Sent | Delivery::Buffered) => accepted += 1,
-            Err(SendError::BufferFull { .. }) => {}
+            Err(DeliveryError::BufferFull { .. }) => {}
             other => panic!("send {n}: unexpected answer {other:?}"),
         }
     }
@@ -103,7 +103,7 @@ async fn a_stuck_subscriber_blocks_neither_sends_nor_the_heartbeat_nor_close() {
     let (builder, events) =
         recorded(ConnectionActor::builder(server.url()).configure(quick_heartbeat));
     let connection = builder
-        .on_message(stuck.recipient())
+        .on_incoming(stuck.recipient())
         .start()
         .expect("valid configuration");
     assert!(events.wait_entered(Connected, 1).await);
@@ -125,7 +125,7 @@ async fn a_stuck_subscriber_blocks_neither_sends_nor_the_heartbeat_nor_close() {
     // A server gone silent meanwhile is still detected and replaced.
     server.set_mode(Mode::Silent);
     connection
-        .send(message::Send::text("into the silence"))
+        .send(message::Outgoing::text("into the silence"))
         .await
         .expect("actor alive")
         .expect("accepted");
@@ -162,7 +162,7 @@ async fn a_long_stall_fails_the_link_and_every_received_message_is_still_deliver
             .max_read_pause(Duration::from_millis(300))
     }));
     let connection = builder
-        .on_message(stuck.recipient())
+        .on_incoming(stuck.recipient())
         .start()
         .expect("valid configuration");
     assert!(events.wait_entered(Connected, 1).await);
@@ -172,7 +172,7 @@ async fn a_long_stall_fails_the_link_and_every_received_message_is_still_deliver
     for _ in 0..200 {
         let reply = tokio::time::timeout(
             ANSWER_WITHIN,
-            connection.send(message::Send::text(payload.clone())),
+            connection.send(message::Outgoing::text(payload.clone())),
         )
         .await
         .expect("every send is answered")
@@ -180,7 +180,7 @@ async fn a_long_stall_fails_the_link_and_every_received_message_is_still_deliver
         assert!(
             matches!(
                 reply,
-                Ok(Delivery::Sent | Delivery::Buffered) | Err(SendError::BufferFull { .. })
+                Ok(Delivery::Sent | Delivery::Buffered) | Err(DeliveryError::BufferFull { .. })
             ),
             "{reply:?}"
         );
@@ -249,7 +249,7 @@ impl Handler<Incoming> for Responder {
         if !text.starts_with('q') {
             return; // the server's echo of an answer
         }
-        let reply = message::Send::text(format!("re: {text}")).with_confirmation();
+        let reply = message::Outgoing::text(format!("re: {text}")).with_confirmation();
         ctx.wait(
             self.connection
                 .send(reply)
@@ -290,14 +290,7 @@ async fn a_subscriber_awaiting_its_own_send_does_not_deadlock() {
         "{} of {COUNT} answers confirmed",
         confirmed.load(Ordering::SeqCst)
     );
-    let answers: Vec<String> = server
-        .received()
-        .into_iter()
-        .filter_map(|received| match received {
-            Received::Text(text) => Some(text),
-            Received::Binary(_) => None,
-        })
-        .collect();
+    let answers = server.received_texts();
     let expected: Vec<String> = (0..COUNT).map(|n| format!("re: q{n}")).collect();
     assert_eq!(answers, expected, "answered in order, each once");
     assert_eq!(

@@ -108,8 +108,8 @@ async fn subscribing_twice_at_build_time_delivers_each_event_once() {
             .configure(support::quick)
             .on_state(tally.clone().recipient())
             .on_state(tally.clone().recipient())
-            .on_message(tally.clone().recipient())
-            .on_message(tally.clone().recipient()),
+            .on_incoming(tally.clone().recipient())
+            .on_incoming(tally.clone().recipient()),
     );
     let _connection = builder.start().expect("valid");
     assert!(events.wait_entered(Connected, 1).await);

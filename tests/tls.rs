@@ -90,7 +90,7 @@ async fn wss_with_a_private_root_store_carries_messages() {
     );
     assert!(events.wait_entered(ConnectionState::Connected, 1).await);
     connection
-        .send(message::Send::text("over tls"))
+        .send(message::Outgoing::text("over tls"))
         .await
         .expect("actor alive")
         .expect("accepted");

@@ -10,7 +10,7 @@ use std::time::Duration;
 use support::{
     connect_with, setup, wait_until, Events, Mode, ProxyKind, ProxyServer, Received, PATIENCE,
 };
-use tether_actix::message::{Delivery, Send};
+use tether_actix::message::{Delivery, Outgoing};
 use tether_actix::{ConnectionActor, ConnectionState, DisconnectReason};
 
 /// The reasons of every Disconnected transition so far.
@@ -52,7 +52,7 @@ async fn echo_through_tinyproxy() {
         connect_with(ConnectionActor::builder(server.url()).proxy(proxy.url()));
     assert!(events.wait_entered(ConnectionState::Connected, 1).await);
     connection
-        .send(Send::text("through the tunnel"))
+        .send(Outgoing::text("through the tunnel"))
         .await
         .expect("actor alive")
         .expect("accepted");
@@ -73,7 +73,7 @@ async fn basic_credentials_open_the_tunnel() {
         connect_with(ConnectionActor::builder(server.url()).proxy(proxy.url()));
     assert!(events.wait_entered(ConnectionState::Connected, 1).await);
     connection
-        .send(Send::text("authenticated"))
+        .send(Outgoing::text("authenticated"))
         .await
         .expect("actor alive")
         .expect("accepted");
@@ -117,7 +117,7 @@ async fn proxy_killed_and_restarted_mid_stream_delivers_the_buffer_in_order() {
         connect_with(ConnectionActor::builder(server.url()).proxy(proxy.url()));
     assert!(events.wait_entered(ConnectionState::Connected, 1).await);
     connection
-        .send(Send::text("before"))
+        .send(Outgoing::text("before"))
         .await
         .expect("actor alive")
         .expect("accepted");
@@ -137,7 +137,7 @@ async fn proxy_killed_and_restarted_mid_stream_delivers_the_buffer_in_order() {
     );
     for text in ["one", "two", "three"] {
         let delivery = connection
-            .send(Send::text(text))
+            .send(Outgoing::text(text))
             .await
             .expect("actor alive")
             .expect("buffered");

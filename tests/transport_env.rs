@@ -4,7 +4,7 @@
 mod support;
 
 use support::{connect_with, setup, ProxyKind, ProxyServer};
-use tether_actix::message::Send;
+use tether_actix::message::Outgoing;
 use tether_actix::{ConnectionActor, ConnectionState, DisconnectReason};
 
 const VARIABLES: [&str; 8] = [
@@ -39,7 +39,7 @@ async fn the_environment_chooses_the_proxy_and_no_proxy_bypasses_it() {
         connect_with(ConnectionActor::builder(server.url()).proxy_from_env());
     assert!(events.wait_entered(ConnectionState::Connected, 1).await);
     connection
-        .send(Send::text("via env"))
+        .send(Outgoing::text("via env"))
         .await
         .expect("actor alive")
         .expect("accepted");

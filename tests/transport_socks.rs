@@ -12,13 +12,13 @@ use actix::Addr;
 use support::{
     connect_with, setup, wait_until, Events, ProxyKind, ProxyServer, Received, PATIENCE,
 };
-use tether_actix::message::Send;
+use tether_actix::message::Outgoing;
 use tether_actix::{ConnectionActor, ConnectionState, DisconnectReason};
 
 async fn assert_echoes(connection: &Addr<ConnectionActor>, events: &Events, text: &str) {
     assert!(events.wait_entered(ConnectionState::Connected, 1).await);
     connection
-        .send(Send::text(text))
+        .send(Outgoing::text(text))
         .await
         .expect("actor alive")
         .expect("accepted");
@@ -151,7 +151,7 @@ async fn socks_proxy_killed_and_restarted_mid_stream_delivers_the_buffer_in_orde
     assert!(events.wait_entered(ConnectionState::Disconnected, 2).await);
     for text in ["one", "two"] {
         connection
-            .send(Send::text(text))
+            .send(Outgoing::text(text))
             .await
             .expect("actor alive")
             .expect("buffered");

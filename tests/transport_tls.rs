@@ -8,7 +8,7 @@ mod support;
 use std::sync::{Arc, Weak};
 
 use support::{connect_with, wait_until, ProxyKind, ProxyServer, TlsEchoServer, PATIENCE};
-use tether_actix::message::Send;
+use tether_actix::message::Outgoing;
 use tether_actix::{ConnectionActor, ConnectionState, DisconnectReason};
 
 #[actix_web::test]
@@ -27,7 +27,7 @@ async fn wss_through_a_connect_proxy_checks_the_servers_certificate() {
     );
     assert!(events.wait_entered(ConnectionState::Connected, 1).await);
     connection
-        .send(Send::text("tls in the tunnel"))
+        .send(Outgoing::text("tls in the tunnel"))
         .await
         .expect("actor alive")
         .expect("accepted");
@@ -69,7 +69,7 @@ async fn a_tls_config_offering_h2_still_connects_with_http_1_1() {
         events.states()
     );
     connection
-        .send(Send::text("http/1.1"))
+        .send(Outgoing::text("http/1.1"))
         .await
         .expect("actor alive")
         .expect("accepted");

@@ -10,7 +10,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use support::{recorded, setup};
 use tether_actix::message::{self, Delivery, GetStatus};
-use tether_actix::{ConnectionActor, OverflowPolicy, SendError, Undelivered};
+use tether_actix::{ConnectionActor, DeliveryError, OverflowPolicy, Undelivered};
 
 /// An undelivered subscriber that takes one event and then never returns.
 struct Stuck;
@@ -51,12 +51,12 @@ async fn drop_oldest_refuses_instead_of_evicting_into_a_stuck_subscriber() {
     let (mut buffered, mut refused) = (0, 0);
     for n in 0..SENDS {
         match connection
-            .send(message::Send::text(format!("m{n}")))
+            .send(message::Outgoing::text(format!("m{n}")))
             .await
             .expect("actor alive")
         {
             Ok(Delivery::Buffered) => buffered += 1,
-            Err(SendError::BufferFull { message, .. }) => {
+            Err(DeliveryError::BufferFull { message, .. }) => {
                 assert_eq!(message.as_text(), Some(format!("m{n}").as_str()));
                 refused += 1;
             }

@@ -1,4 +1,4 @@
-//! The durable outbox's cost in the actor: 64-byte messages pipelined in `SendBatch`es
+//! The durable outbox's cost in the actor: 64-byte messages pipelined in `OutgoingBatch`es
 //! of 64 through a durable connection and through a plain one, to the same echo server,
 //! each message counted when its echo arrives.
 //!
@@ -6,7 +6,7 @@
 //!
 //! N (default 50,000) messages per run, three runs per connection, alternating. Each row:
 //! messages per second (median run), the cost per message, and the durable/plain ratio.
-//! A `SendBatch` is one durable commit (one `fsync`); each confirmation (one per half
+//! A `OutgoingBatch` is one durable commit (one `fsync`); each confirmation (one per half
 //! window) removes the confirmed records in another. Count the `fsync`s with
 //! `strace -f -c -e trace=fsync,fdatasync` on the bench binary. The store lives in
 //! `$TETHER_DURABLE_BENCH_DIR`, or the system's temporary directory.
@@ -25,7 +25,7 @@ use tether_actix::{ByteString, ConnectionActor};
 use clients::{tether_send_batches, Probe, PATIENCE};
 use server::BenchServer;
 
-/// Messages per `SendBatch`.
+/// Messages per `OutgoingBatch`.
 const BATCH: u64 = 64;
 /// Batches outstanding at once: 1,024 messages.
 const IN_FLIGHT: usize = 16;
@@ -89,7 +89,7 @@ fn main() {
         let rate = |time: Duration| total as f64 / time.as_secs_f64();
         let micros = |time: Duration| time.as_secs_f64() * 1e6 / total as f64;
         println!(
-            "durable actor, 64 B, SendBatch of {BATCH}, {IN_FLIGHT} batches in flight, {total} messages, median of {RUNS}, store in {}",
+            "durable actor, 64 B, OutgoingBatch of {BATCH}, {IN_FLIGHT} batches in flight, {total} messages, median of {RUNS}, store in {}",
             dir.path().display()
         );
         println!("| connection | msgs/s | µs per message | ratio |");

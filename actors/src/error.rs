@@ -8,8 +8,8 @@ use crate::Payload;
 /// Why a message was not sent. Every variant hands the message back.
 ///
 /// ```
-/// # use tether_actix::{Payload, SendError};
-/// fn retry_later(error: SendError) -> Payload {
+/// # use tether_actix::{Payload, DeliveryError};
+/// fn retry_later(error: DeliveryError) -> Payload {
 ///     // Whatever went wrong, the message is not lost.
 ///     error.into_message()
 /// }
@@ -17,7 +17,7 @@ use crate::Payload;
 /// ```
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
-pub enum SendError {
+pub enum DeliveryError {
     /// The outbound buffer is full (by count, by bytes, or the message alone is larger
     /// than the byte bound); the buffer keeps its older messages.
     #[error("outbound buffer full ({reason:?}); message handed back")]
@@ -53,7 +53,7 @@ pub enum SendError {
     NotPersisted(Payload),
 }
 
-impl SendError {
+impl DeliveryError {
     /// The message that was not sent.
     pub fn message(&self) -> &Payload {
         match self {

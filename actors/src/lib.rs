@@ -6,12 +6,12 @@
 //! happened, waits an exponential, capped, jittered backoff and connects again, unless
 //! its [`RetryPolicy`] calls the failure final.
 //!
-//! - **Sending** ([`message::Send`]) works in every state: written when Connected,
+//! - **Sending** ([`message::Outgoing`]) works in every state: written when Connected,
 //!   buffered (bounded FIFO) when not and flushed in order on reconnect. The sender
 //!   always learns what happened: [`Delivery::Sent`](message::Delivery::Sent),
 //!   [`Delivery::Buffered`](message::Delivery::Buffered),
 //!   [`Delivery::Confirmed`](message::Delivery::Confirmed) (on request), or a
-//!   [`SendError`] that hands the message back. A message already answered whose link
+//!   [`DeliveryError`] that hands the message back. A message already answered whose link
 //!   dies is handed to the [`Undelivered`] subscribers.
 //! - **Delivery confirmation**: pings whose Pong proves the server read every frame
 //!   written before them. Unconfirmed messages of a dead link are handed back
@@ -60,11 +60,11 @@
 //!     let printer = Printer.start();
 //!     let connection = ConnectionActor::builder("ws://127.0.0.1:8080/ws")
 //!         .on_state(printer.clone().recipient())
-//!         .on_message(printer.recipient())
+//!         .on_incoming(printer.recipient())
 //!         .start()?;
 //!
 //!     // Accepted whatever the state: written now, or buffered until connected.
-//!     let delivery = connection.send(message::Send::text("hello")).await??;
+//!     let delivery = connection.send(message::Outgoing::text("hello")).await??;
 //!     println!("{delivery:?}");
 //!
 //!     connection.send(message::Close).await?;
@@ -84,6 +84,8 @@
 //!       │
 //!  any state ──► Closed (on Close)   any state ──► Failed (final failure or attempts used up)
 //! ```
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 /// The README's examples, compiled as doctests.
 #[cfg(doctest)]
@@ -108,7 +110,11 @@ mod transport;
 pub use bytes::Bytes;
 pub use bytestring::ByteString;
 pub use connection::{ConnectionActor, ConnectionBuilder};
-pub use error::{BuildError, SendError};
+pub use error::{BuildError, DeliveryError};
+
+/// The former name of [`DeliveryError`]: it collided with `actix::prelude::SendError`.
+#[deprecated(since = "0.2.0", note = "renamed to `DeliveryError`")]
+pub type SendError = DeliveryError;
 pub use event::{Incoming, IncomingBatch, StateChanged, Undelivered, UndeliveredReason};
 pub use id::ConnectionId;
 pub use payload::Payload;
@@ -119,9 +125,12 @@ pub use reason::DisconnectReason;
 #[cfg(feature = "rustls")]
 pub use rustls;
 pub use status::{Counters, Status};
-/// The runtime-free core, re-exported: configuration, backoff, buffer, state machine.
+/// The runtime-free core crate: configuration, backoff, buffer, state machine, outbox.
+/// Its most used items are also re-exported at this crate's root.
+pub use tether;
+// No doc comment here: rustdoc would prepend it to every inlined item's own docs.
 pub use tether::{
-    self, backoff, buffer, config, state, window, Backoff, BufferFull, BufferItem, ConfigError,
+    backoff, buffer, config, state, window, Backoff, BufferFull, BufferItem, ConfigError,
     ConnectionState, DeliveryMode, FullReason, JitterStrategy, MessageBuffer, OverflowPolicy,
     ResiliencyConfig, ResiliencyConfigBuilder, StateMachine, Transition, TransitionError,
     UnconfirmedWindow,

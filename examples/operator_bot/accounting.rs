@@ -1,7 +1,7 @@
 //! Where every event went.
 //!
 //! The bot records the fate of each event it produced from what tether told it: the
-//! reply to its `Send` (written, buffered, refused) and the later `Undelivered` reports
+//! reply to its `Outgoing` (written, buffered, refused) and the later `Undelivered` reports
 //! (a buffered event that will never be written; a written event whose link died
 //! before the hub confirmed it). At the end that record is reconciled with tether's
 //! own counters and with the sequence numbers the hub saw.
@@ -18,7 +18,7 @@ use crate::hub::Tally;
 /// What the bot knows about one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Fate {
-    /// In the bot's outbox, or its `Send` not answered yet.
+    /// In the bot's outbox, or its `Outgoing` not answered yet.
     Pending,
     /// `Delivery::Sent`: written to a live socket.
     Written,
@@ -36,7 +36,7 @@ pub(crate) enum Fate {
     Unknown,
 }
 
-/// What tether reported about an event after answering its `Send`.
+/// What tether reported about an event after answering its `Outgoing`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Later {
     /// It was buffered and will never be written.
@@ -49,9 +49,9 @@ pub(crate) enum Later {
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     fate: Fate,
-    /// Its `Send` was answered `Buffered`: writing it counts as a flush.
+    /// Its `Outgoing` was answered `Buffered`: writing it counts as a flush.
     via_buffer: bool,
-    /// A report that arrived before the `Send` reply: the report travels through the
+    /// A report that arrived before the `Outgoing` reply: the report travels through the
     /// bot's mailbox, the reply through its own channel, and either may come first.
     early: Option<Later>,
 }
@@ -81,7 +81,7 @@ impl Outcomes {
         self.entries.len() as u64
     }
 
-    /// Records the answer to the event's `Send`.
+    /// Records the answer to the event's `Outgoing`.
     pub(crate) fn answered(&mut self, seq: u64, fate: Fate) {
         let Some(entry) = self.entry(seq) else {
             return self.surprise(seq, "answered", "never issued");
@@ -97,7 +97,7 @@ impl Outcomes {
         }
     }
 
-    /// Records a later report about an event (normally after its `Send` was answered).
+    /// Records a later report about an event (normally after its `Outgoing` was answered).
     pub(crate) fn reported(&mut self, seq: u64, later: Later) {
         match self.entry(seq) {
             Some(entry) if entry.fate == Fate::Pending && entry.early.is_none() => {

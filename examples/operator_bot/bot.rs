@@ -14,8 +14,8 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tether_actix::message::{self, Delivery};
 use tether_actix::{
-    BuildError, ConnectionActor, ConnectionState, Incoming, SendError, StateChanged, Undelivered,
-    UndeliveredReason,
+    BuildError, ConnectionActor, ConnectionState, DeliveryError, Incoming, StateChanged,
+    Undelivered, UndeliveredReason,
 };
 use tokio::sync::oneshot;
 
@@ -70,7 +70,7 @@ pub(crate) struct BotRecord {
     pub(crate) outcomes: Outcomes,
     /// Every state its connection entered, and when.
     pub(crate) transitions: Vec<(Instant, ConnectionState)>,
-    /// The longest wait for tether to answer a `Send`.
+    /// The longest wait for tether to answer a `Outgoing`.
     pub(crate) longest_send_wait: Duration,
     /// Tasks completed.
     pub(crate) completed: u64,
@@ -86,7 +86,7 @@ pub(crate) struct Bot {
     work: Work,
     /// Events produced, not yet handed to tether.
     outbox: VecDeque<BotEvent>,
-    /// When the `Send` now waiting for tether's answer was made.
+    /// When the `Outgoing` now waiting for tether's answer was made.
     in_flight: Option<Instant>,
     producing: bool,
     /// Told once the outbox is empty and nothing is in flight, after `Shutdown`.
@@ -110,7 +110,7 @@ impl Bot {
             .configure(|config| timings.connection(config))
             .seed(settings.seed)
             .on_state(me.clone().recipient())
-            .on_message(me.clone().recipient())
+            .on_incoming(me.clone().recipient())
             .on_undelivered(me.recipient());
         if let Some(token) = &settings.token {
             builder = builder.bearer_auth(token);
@@ -165,7 +165,9 @@ impl Bot {
         };
         self.in_flight = Some(Instant::now());
         let seq = event.seq;
-        let send = self.connection.send(message::Send::text(encode(&event)));
+        let send = self
+            .connection
+            .send(message::Outgoing::text(encode(&event)));
         // `spawn`, not `wait`: hub commands and state changes keep being handled while
         // tether writes.
         ctx.spawn(send.into_actor(self).map(move |reply, bot, ctx| {
@@ -177,18 +179,18 @@ impl Bot {
         }));
     }
 
-    /// Records tether's answer to the `Send` of event `seq`.
-    fn settle(&mut self, seq: u64, reply: Result<Result<Delivery, SendError>, MailboxError>) {
+    /// Records tether's answer to the `Outgoing` of event `seq`.
+    fn settle(&mut self, seq: u64, reply: Result<Result<Delivery, DeliveryError>, MailboxError>) {
         let fate = match reply {
             Ok(Ok(Delivery::Sent | Delivery::Confirmed)) => Fate::Written,
             // Buffered, or any acceptance added to tether later: its fate is settled at
             // the end, from tether's buffer and counters.
             Ok(Ok(_)) => Fate::Buffered,
-            Ok(Err(SendError::BufferFull { .. })) => {
+            Ok(Err(DeliveryError::BufferFull { .. })) => {
                 tracing::debug!(bot = %self.name, seq, "buffer full: event refused");
                 Fate::Rejected
             }
-            Ok(Err(SendError::Unconfirmed(_))) => Fate::Unconfirmed,
+            Ok(Err(DeliveryError::Unconfirmed(_))) => Fate::Unconfirmed,
             Ok(Err(error)) => {
                 tracing::warn!(bot = %self.name, seq, %error, "event handed back");
                 Fate::NotSent

@@ -115,7 +115,7 @@ pub(crate) struct BotResult {
     pub(crate) depth: Vec<Depth>,
     /// The longest stretch between losing the link and having it back.
     pub(crate) longest_outage: Duration,
-    /// The longest wait for tether to answer a `Send`.
+    /// The longest wait for tether to answer a `Outgoing`.
     pub(crate) longest_send_wait: Duration,
     /// Tasks the bot completed.
     pub(crate) completed: u64,

@@ -13,7 +13,7 @@ use std::time::Duration;
 use actix::Addr;
 use tether_actix::message::{self, Close, GetStatus};
 use tether_actix::{
-    ConnectionActor, ConnectionState, DeliveryMode, ResiliencyConfigBuilder, SendError, Status,
+    ConnectionActor, ConnectionState, DeliveryError, DeliveryMode, ResiliencyConfigBuilder, Status,
     UndeliveredReason,
 };
 
@@ -133,12 +133,12 @@ async fn produce(
         for n in start..(start + BATCH).min(first + count) {
             loop {
                 match connection
-                    .send(message::Send::text(n.to_string()))
+                    .send(message::Outgoing::text(n.to_string()))
                     .await
                     .expect("connection actor alive")
                 {
                     Ok(_) => break,
-                    Err(SendError::BufferFull { .. }) => {
+                    Err(DeliveryError::BufferFull { .. }) => {
                         full_retries += 1;
                         tokio::time::sleep(Duration::from_millis(5)).await;
                     }

@@ -8,7 +8,7 @@ use actix::{Actor, Addr, Context, Handler};
 use tether_actix::message::GetStatus;
 use tether_actix::{
     ConnectionActor, ConnectionBuilder, ConnectionState, Incoming, Payload,
-    ResiliencyConfigBuilder, StateChanged, Status, Undelivered,
+    ResiliencyConfigBuilder, StateChanged, Status, Undelivered, UndeliveredReason,
 };
 
 use super::wait_until;
@@ -107,6 +107,16 @@ impl Events {
         self.log().undelivered.clone()
     }
 
+    /// The texts of the undelivered messages reported with `reason`, in order.
+    pub(crate) fn undelivered_texts(&self, reason: UndeliveredReason) -> Vec<String> {
+        self.log()
+            .undelivered
+            .iter()
+            .filter(|undelivered| undelivered.reason == reason)
+            .map(|undelivered| undelivered.payload.as_text().expect("text").to_owned())
+            .collect()
+    }
+
     /// Waits until `state` has been entered `times` times in all.
     pub(crate) async fn wait_entered(&self, state: ConnectionState, times: usize) -> bool {
         wait_until(PATIENCE, || self.times_entered(state) >= times).await
@@ -156,7 +166,7 @@ pub(crate) fn recorded(builder: ConnectionBuilder) -> (ConnectionBuilder, Events
     let recorder = Recorder(events.clone()).start();
     let builder = builder
         .on_state(recorder.clone().recipient())
-        .on_message(recorder.clone().recipient())
+        .on_incoming(recorder.clone().recipient())
         .on_undelivered(recorder.recipient());
     (builder, events)
 }

@@ -210,6 +210,19 @@ impl TestServer {
         lock(&self.shared).ledger.messages().to_vec()
     }
 
+    /// The text messages of [`TestServer::received`], in arrival order.
+    pub(crate) fn received_texts(&self) -> Vec<String> {
+        lock(&self.shared)
+            .ledger
+            .messages()
+            .iter()
+            .filter_map(|received| match received {
+                Received::Text(text) => Some(text.clone()),
+                Received::Binary(_) => None,
+            })
+            .collect()
+    }
+
     /// Hands over what [`TestServer::received`] would return and forgets it, so that a
     /// long test keeps only what it has not checked yet. Counts are not reset.
     pub(crate) fn take_received(&self) -> Vec<Received> {

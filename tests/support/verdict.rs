@@ -6,8 +6,8 @@ use std::time::Duration;
 use actix::Addr;
 use tether_actix::message::{self, Delivery, GetStatus};
 use tether_actix::{
-    ConnectionActor, ConnectionState, DisconnectReason, Payload, ResiliencyConfigBuilder,
-    SendError, UndeliveredReason,
+    ConnectionActor, ConnectionState, DeliveryError, DisconnectReason, Payload,
+    ResiliencyConfigBuilder, UndeliveredReason,
 };
 
 use super::{connect, wait_until, Events, RawServer, PATIENCE};
@@ -72,11 +72,11 @@ pub(crate) async fn assert_final(
 
     // The sender learns: a send now is refused with its message handed back.
     let reply = connection
-        .send(message::Send::text("too late"))
+        .send(message::Outgoing::text("too late"))
         .await
         .expect("actor alive");
     assert!(
-        matches!(&reply, Err(SendError::Failed(payload)) if payload.as_text() == Some("too late")),
+        matches!(&reply, Err(DeliveryError::Failed(payload)) if payload.as_text() == Some("too late")),
         "{reply:?}"
     );
     assert_alive(connection, Some(Failed)).await;
@@ -126,7 +126,7 @@ pub(crate) async fn assert_retried(
 /// Sends one message right away: the first attempt is still running, so it is buffered.
 pub(crate) async fn buffer_one(connection: &Addr<ConnectionActor>) {
     let delivery = connection
-        .send(message::Send::text("queued"))
+        .send(message::Outgoing::text("queued"))
         .await
         .expect("actor alive")
         .expect("accepted while connecting");

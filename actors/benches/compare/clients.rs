@@ -11,10 +11,10 @@ use awc::ws::{Codec, Frame, Message};
 use awc::BoxedSocket;
 use futures_util::stream::{FuturesUnordered, SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use tether_actix::message::{self, Delivery, SendBatch};
+use tether_actix::message::{self, Delivery, OutgoingBatch};
 use tether_actix::{
-    ByteString, ConnectionActor, ConnectionBuilder, ConnectionState, Incoming, IncomingBatch,
-    ResiliencyConfigBuilder, SendError, StateChanged,
+    ByteString, ConnectionActor, ConnectionBuilder, ConnectionState, DeliveryError, Incoming,
+    IncomingBatch, ResiliencyConfigBuilder, StateChanged,
 };
 use tokio::sync::Notify;
 
@@ -135,7 +135,7 @@ impl Probe {
     ) -> Addr<ConnectionActor> {
         ConnectionActor::builder(url)
             .configure(configure)
-            .on_message(self.addr.clone().recipient())
+            .on_incoming(self.addr.clone().recipient())
             .on_state(self.addr.clone().recipient())
             .start()
             .expect("valid connection config")
@@ -149,7 +149,7 @@ impl Probe {
     ) -> Addr<ConnectionActor> {
         ConnectionActor::builder(url)
             .configure(configure)
-            .on_message_batch(self.addr.clone().recipient())
+            .on_incoming_batch(self.addr.clone().recipient())
             .on_state(self.addr.clone().recipient())
             .start()
             .expect("valid connection config")
@@ -160,7 +160,7 @@ impl Probe {
     #[allow(dead_code)]
     pub(crate) fn start_batched(&self, builder: ConnectionBuilder) -> Addr<ConnectionActor> {
         builder
-            .on_message_batch(self.addr.clone().recipient())
+            .on_incoming_batch(self.addr.clone().recipient())
             .on_state(self.addr.clone().recipient())
             .start()
             .expect("valid connection config")
@@ -173,7 +173,7 @@ impl Probe {
         builder: tether_actix::ConnectionBuilder,
     ) -> Addr<ConnectionActor> {
         builder
-            .on_message(self.addr.clone().recipient())
+            .on_incoming(self.addr.clone().recipient())
             .on_state(self.addr.clone().recipient())
             .start()
             .expect("valid connection config")
@@ -252,7 +252,7 @@ impl Probe {
 pub(crate) struct SendTally {
     pub(crate) sent: u64,
     pub(crate) buffered: u64,
-    /// `SendError::BufferFull` answers (the message was sent again).
+    /// `DeliveryError::BufferFull` answers (the message was sent again).
     pub(crate) full: u64,
 }
 
@@ -270,7 +270,7 @@ pub(crate) async fn tether_send_many(
     let mut answered = 0;
     while answered < n {
         while issued < n && pending.len() < in_flight {
-            pending.push(addr.send(message::Send::text(payload.clone())));
+            pending.push(addr.send(message::Outgoing::text(payload.clone())));
             issued += 1;
         }
         let Some(reply) = pending.next().await else {
@@ -285,7 +285,7 @@ pub(crate) async fn tether_send_many(
                 tally.sent += 1;
                 answered += 1;
             }
-            Err(SendError::BufferFull { .. }) => {
+            Err(DeliveryError::BufferFull { .. }) => {
                 tally.full += 1;
                 issued -= 1;
             }
@@ -295,7 +295,7 @@ pub(crate) async fn tether_send_many(
     tally
 }
 
-/// Sends `n` copies of `payload` in `SendBatch`es of `batch` messages, at most
+/// Sends `n` copies of `payload` in `OutgoingBatch`es of `batch` messages, at most
 /// `in_flight` batches outstanding. Refused messages are sent again (and counted).
 pub(crate) async fn tether_send_batches(
     addr: &Addr<ConnectionActor>,
@@ -312,7 +312,7 @@ pub(crate) async fn tether_send_batches(
         while issued < n && pending.len() < in_flight {
             let size = (n - issued).min(batch);
             let messages = (0..size).map(|_| payload.clone());
-            pending.push(addr.send(SendBatch::new(messages)));
+            pending.push(addr.send(OutgoingBatch::new(messages)));
             issued += size;
         }
         let Some(reply) = pending.next().await else {
@@ -324,7 +324,7 @@ pub(crate) async fn tether_send_batches(
         answered += report.accepted() as u64;
         for refused in report.refused {
             match refused {
-                SendError::BufferFull { .. } => {
+                DeliveryError::BufferFull { .. } => {
                     tally.full += 1;
                     issued -= 1;
                 }
@@ -352,9 +352,9 @@ pub(crate) async fn tether_do_send_many(
         while issued < n && pending.len() < 2 {
             let chunk = (n - issued).min(CHUNK);
             for _ in 1..chunk {
-                addr.do_send(message::Send::text(payload.clone()));
+                addr.do_send(message::Outgoing::text(payload.clone()));
             }
-            pending.push(addr.send(message::Send::text(payload.clone())));
+            pending.push(addr.send(message::Outgoing::text(payload.clone())));
             issued += chunk;
         }
         if let Some(reply) = pending.next().await {

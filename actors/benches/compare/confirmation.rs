@@ -11,7 +11,7 @@ use actix::Addr;
 use futures_util::stream::{FuturesUnordered, StreamExt as _};
 use serde_json::json;
 use tether_actix::message::{self, Delivery};
-use tether_actix::{ByteString, ConnectionActor, DeliveryMode, SendError};
+use tether_actix::{ByteString, ConnectionActor, DeliveryError, DeliveryMode};
 
 use crate::clients::{Probe, PATIENCE};
 use crate::report::Row;
@@ -32,7 +32,7 @@ async fn send_many(
     let (mut issued, mut answered) = (0, 0);
     while answered < n {
         while issued < n && pending.len() < in_flight {
-            let send = message::Send::text(payload.clone());
+            let send = message::Outgoing::text(payload.clone());
             let send = if confirmed {
                 send.with_confirmation()
             } else {
@@ -47,7 +47,7 @@ async fn send_many(
         match reply.expect("connection actor alive") {
             Ok(Delivery::Confirmed) if confirmed => answered += 1,
             Ok(Delivery::Sent) if !confirmed => answered += 1,
-            Err(SendError::BufferFull { .. }) => issued -= 1,
+            Err(DeliveryError::BufferFull { .. }) => issued -= 1,
             other => panic!("unexpected answer {other:?}"),
         }
     }

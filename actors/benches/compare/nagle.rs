@@ -72,7 +72,7 @@ async fn tether_pair(
     let start = Instant::now();
     for _ in 0..2 {
         connection
-            .send(message::Send::text(half.clone()))
+            .send(message::Outgoing::text(half.clone()))
             .await
             .expect("actor alive")
             .expect("sent");

@@ -110,7 +110,7 @@ pub(crate) async fn proxied_round_trip(sizes: &Sizes) -> Outcome {
                 probe.expect_total(probe.received() + 1);
                 let start = Instant::now();
                 tether
-                    .send(message::Send::text(text.clone()))
+                    .send(message::Outgoing::text(text.clone()))
                     .await
                     .expect("actor alive")
                     .expect("sent");

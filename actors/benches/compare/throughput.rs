@@ -35,11 +35,11 @@ fn payload(size: usize) -> ByteString {
 /// The clients of scenario 1, measured in turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Client {
-    /// `Send` per message, `Incoming` per message.
+    /// `Outgoing` per message, `Incoming` per message.
     Single,
-    /// `SendBatch`, `Incoming` per message.
+    /// `OutgoingBatch`, `Incoming` per message.
     Batch,
-    /// `SendBatch`, `IncomingBatch` per read.
+    /// `OutgoingBatch`, `IncomingBatch` per read.
     BatchBoth,
     Raw,
     Tungstenite,
@@ -53,7 +53,7 @@ const CLIENTS: [Client; 5] = [
     Client::Tungstenite,
 ];
 
-/// Messages per `SendBatch` in scenario 1.
+/// Messages per `OutgoingBatch` in scenario 1.
 const BATCH: u64 = 64;
 
 /// Scenario 1: N messages sent back to back, echoed, counted by the subscriber.
@@ -170,8 +170,8 @@ pub(crate) async fn pipelined(sizes: &Sizes) -> Outcome {
         let met = single.ratio >= bar;
         outcome.rows.push(single.goal(goal, met));
         for (client, what) in [
-            (Client::Batch, "SendBatch of 64"),
-            (Client::BatchBoth, "SendBatch of 64 + IncomingBatch"),
+            (Client::Batch, "OutgoingBatch of 64"),
+            (Client::BatchBoth, "OutgoingBatch of 64 + IncomingBatch"),
         ] {
             let row = Row::new(
                 format!("1. pipelined {label}, {what}"),
@@ -184,7 +184,7 @@ pub(crate) async fn pipelined(sizes: &Sizes) -> Outcome {
         }
         outcome.rows.push(
             Row::new(
-                format!("1. pipelined {label}, SendBatch + IncomingBatch vs tokio-tungstenite"),
+                format!("1. pipelined {label}, OutgoingBatch + IncomingBatch vs tokio-tungstenite"),
                 "msg/s",
                 rate(time(Client::BatchBoth)),
                 rate(time(Client::Tungstenite)),
@@ -234,10 +234,10 @@ pub(crate) async fn pipelined(sizes: &Sizes) -> Outcome {
         }
     }
     outcome.notes.push(
-        "1. tether sends the documented ways: `addr.send(Send::text(..))` awaited, at most \
-         `in_flight` outstanding (TETHER_BENCH_IN_FLIGHT); or `addr.send(SendBatch)` of 64 \
+        "1. tether sends the documented ways: `addr.send(Outgoing::text(..))` awaited, at most \
+         `in_flight` outstanding (TETHER_BENCH_IN_FLIGHT); or `addr.send(OutgoingBatch)` of 64 \
          messages, at most in_flight / 64 batches outstanding. Echoes are counted by an \
-         actor subscribed with on_message (Incoming per message) or on_message_batch \
+         actor subscribed with on_incoming (Incoming per message) or on_incoming_batch \
          (IncomingBatch per read). raw awc feeds the framed sink and reads the stream in \
          the same task; raw tokio-tungstenite likewise. The paced do_send row \
          (information only) sends 63 of every 64 messages with `do_send` and awaits the \
@@ -275,7 +275,7 @@ pub(crate) async fn round_trip(sizes: &Sizes) -> Outcome {
                 probe.expect_total(probe.received() + 1);
                 let start = Instant::now();
                 tether
-                    .send(message::Send::text(text.clone()))
+                    .send(message::Outgoing::text(text.clone()))
                     .await
                     .expect("actor alive")
                     .expect("sent");

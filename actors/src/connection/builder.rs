@@ -98,9 +98,9 @@ impl ConnectionBuilder {
     ///   [`BuildError::Durable`], never an empty outbox.
     /// - A `Send` answered [`Buffered`](crate::message::Delivery::Buffered) or
     ///   [`Sent`](crate::message::Delivery::Sent) is on disk. The messages accepted in one
-    ///   mailbox drain, or one `SendBatch`, are committed together (one `fsync`) before
+    ///   mailbox drain, or one `OutgoingBatch`, are committed together (one `fsync`) before
     ///   any of them is written or answered; a failed commit hands them back as
-    ///   [`SendError::NotPersisted`](crate::SendError::NotPersisted).
+    ///   [`DeliveryError::NotPersisted`](crate::DeliveryError::NotPersisted).
     /// - Confirmed messages leave the store, and so do messages handed back (evicted,
     ///   closed, failed, unconfirmed at-most-once). When the actor ends without `Close`
     ///   (its last address dropped, its system stopped, or its process killed), what it
@@ -187,18 +187,30 @@ impl ConnectionBuilder {
     }
 
     /// Publish every incoming message to this recipient.
-    pub fn on_message(mut self, recipient: Recipient<Incoming>) -> Self {
+    pub fn on_incoming(mut self, recipient: Recipient<Incoming>) -> Self {
         self.subscribers.subscribe_incoming(recipient);
         self
     }
 
     /// Publish incoming messages to this recipient in batches: one [`IncomingBatch`] of
     /// every message decoded from one read of the socket. Fewer mailbox envelopes than
-    /// [`on_message`](Self::on_message) for small messages, with the same order and
+    /// [`on_incoming`](Self::on_incoming) for small messages, with the same order and
     /// back-pressure.
-    pub fn on_message_batch(mut self, recipient: Recipient<IncomingBatch>) -> Self {
+    pub fn on_incoming_batch(mut self, recipient: Recipient<IncomingBatch>) -> Self {
         self.subscribers.subscribe_incoming_batch(recipient);
         self
+    }
+
+    /// The former name of [`on_incoming`](Self::on_incoming).
+    #[deprecated(since = "0.2.0", note = "renamed to `on_incoming`")]
+    pub fn on_message(self, recipient: Recipient<Incoming>) -> Self {
+        self.on_incoming(recipient)
+    }
+
+    /// The former name of [`on_incoming_batch`](Self::on_incoming_batch).
+    #[deprecated(since = "0.2.0", note = "renamed to `on_incoming_batch`")]
+    pub fn on_message_batch(self, recipient: Recipient<IncomingBatch>) -> Self {
+        self.on_incoming_batch(recipient)
     }
 
     /// Hand buffered messages that will never be sent to this recipient.
@@ -367,7 +379,7 @@ impl ConnectionBuilder {
         Ok(Journal::default())
     }
 
-    /// Validate, build and start the actor under an actix [`Supervisor`] on the current
+    /// Validate, build and start the actor under an actix [`Supervisor`](actix::Supervisor) on the current
     /// arbiter (call it from inside a running actix `System`). It connects at once.
     pub fn start(self) -> Result<Addr<ConnectionActor>, BuildError> {
         let actor = self.build()?;

@@ -9,28 +9,29 @@ use tokio::sync::oneshot;
 use super::outbound::{Outbound, Reply};
 use super::ConnectionActor;
 use crate::message::{
-    self, BatchReply, BatchSlot, Close, Delivery, GetStatus, ReplySlot, SendBatch, SendReply,
+    self, BatchReply, BatchSlot, Close, Delivery, GetStatus, OutgoingBatch, OutgoingReply,
+    ReplySlot,
 };
-use crate::{DisconnectReason, Payload, SendError, Status};
+use crate::{DeliveryError, DisconnectReason, Payload, Status};
 
 /// Undelivered events that may wait for full subscriber mailboxes before `DropOldest`
 /// stops evicting.
 const MAX_UNDELIVERED_BACKLOG: usize = 64;
 
-impl Handler<message::Send> for ConnectionActor {
-    type Result = SendReply;
+impl Handler<message::Outgoing> for ConnectionActor {
+    type Result = OutgoingReply;
 
-    fn handle(&mut self, send: message::Send, ctx: &mut Context<Self>) -> SendReply {
+    fn handle(&mut self, send: message::Outgoing, ctx: &mut Context<Self>) -> OutgoingReply {
         let wants_confirmation = send.wants_confirmation();
         let payload = send.into_payload();
         if let Some(refusal) = self.refusal() {
-            return SendReply::now(Err(refusal(payload)));
+            return OutgoingReply::now(Err(refusal(payload)));
         }
         let connected = self.link.is_some();
         let durable = self.journal.is_durable();
         if !(connected || wants_confirmation || durable) {
             // Nobody needs to wait: the answer is known now.
-            return SendReply::now(
+            return OutgoingReply::now(
                 self.admit(Outbound::buffered(payload))
                     .map(|()| Delivery::Buffered),
             );
@@ -42,17 +43,17 @@ impl Handler<message::Send> for ConnectionActor {
             Ok(()) => {
                 // Durable mode: answered once on disk, at the end of this drain.
                 self.schedule_commit(ctx);
-                SendReply::later(slot)
+                OutgoingReply::later(slot)
             }
-            Err(refused) => SendReply::now(Err(refused)),
+            Err(refused) => OutgoingReply::now(Err(refused)),
         }
     }
 }
 
-impl Handler<SendBatch> for ConnectionActor {
+impl Handler<OutgoingBatch> for ConnectionActor {
     type Result = BatchReply;
 
-    fn handle(&mut self, batch: SendBatch, ctx: &mut Context<Self>) -> BatchReply {
+    fn handle(&mut self, batch: OutgoingBatch, ctx: &mut Context<Self>) -> BatchReply {
         let wants_confirmation = batch.wants_confirmation();
         let payloads = batch.into_payloads();
         let slot = BatchSlot::new(payloads.len(), self.orphans.clone());
@@ -90,19 +91,19 @@ impl Handler<SendBatch> for ConnectionActor {
 }
 
 impl ConnectionActor {
-    /// How a `Send` is refused in this state, if it is: closed, closing or failed.
-    fn refusal(&self) -> Option<fn(Payload) -> SendError> {
+    /// How a `Outgoing` is refused in this state, if it is: closed, closing or failed.
+    fn refusal(&self) -> Option<fn(Payload) -> DeliveryError> {
         match self.machine.state() {
-            ConnectionState::Failed => Some(SendError::Failed),
-            ConnectionState::Closed => Some(SendError::Closed),
-            _ if self.closing.is_some() => Some(SendError::Closed),
+            ConnectionState::Failed => Some(DeliveryError::Failed),
+            ConnectionState::Closed => Some(DeliveryError::Closed),
+            _ if self.closing.is_some() => Some(DeliveryError::Closed),
             _ => None,
         }
     }
 
     /// Takes a message into the outbox and wakes the writer; a full buffer refuses it,
     /// handing it back.
-    fn admit(&mut self, mut item: Outbound) -> Result<(), SendError> {
+    fn admit(&mut self, mut item: Outbound) -> Result<(), DeliveryError> {
         let seq = self.journal.stage(item.payload());
         item.set_seq(seq);
         // Under `DropOldest`, an eviction is reported to the undelivered subscribers;
@@ -131,7 +132,7 @@ impl ConnectionActor {
                 self.counters.rejected += 1;
                 let reason = full.reason();
                 let message = full.into_inner().into_payload();
-                Err(SendError::BufferFull { message, reason })
+                Err(DeliveryError::BufferFull { message, reason })
             }
         }
     }

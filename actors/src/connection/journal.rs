@@ -3,7 +3,7 @@
 //! [`ConnectionBuilder::durable`](super::ConnectionBuilder::durable)) every method is a
 //! no-op and the sequence numbers are only counted.
 //!
-//! Group commit: messages accepted during one mailbox drain (or one `SendBatch`) are
+//! Group commit: messages accepted during one mailbox drain (or one `OutgoingBatch`) are
 //! staged, then written in one [`DurableStore::append_batch`](crate::durable::DurableStore::append_batch),
 //! one `fsync`, before any of them is written to the socket or answered.
 
@@ -12,7 +12,7 @@ use actix::{ActorFutureExt, AsyncContext, Context};
 use super::ConnectionActor;
 #[cfg(feature = "durable")]
 use crate::durable::{DurableError, DurableStore, Record};
-use crate::{Payload, SendError, UndeliveredReason};
+use crate::{DeliveryError, Payload, UndeliveredReason};
 
 /// The durable side of one connection's outbox.
 #[derive(Debug, Default)]
@@ -210,7 +210,7 @@ impl ConnectionActor {
                 for item in taken {
                     self.reject(
                         item,
-                        SendError::NotPersisted,
+                        DeliveryError::NotPersisted,
                         UndeliveredReason::NotPersisted,
                     );
                 }

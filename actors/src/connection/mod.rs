@@ -8,12 +8,12 @@
 //! actor's fields, which survive restarts; what belongs to one connection lives in a
 //! [`Link`], dropped with it.
 //!
-//! The outbound path: `handlers.rs` accepts a `Send` into the [`Outbox`]; `writer.rs`
+//! The outbound path: `handlers.rs` accepts a `Outgoing` into the [`Outbox`]; `writer.rs`
 //! moves it into the socket; `reader.rs` confirms it on a Pong; `settle.rs` answers or
 //! reports whatever is left when a link, a close or the actor ends.
 //!
 //! A supervised actor cannot stop for good while an address is alive, so the terminal
-//! states `Closed` and `Failed` are dormant: the actor stays, answers every `Send` with
+//! states `Closed` and `Failed` are dormant: the actor stays, answers every `Outgoing` with
 //! an error that hands the message back, and never reconnects. Once the last address is
 //! gone, it hands everything back and stops (`watch.rs`).
 
@@ -70,7 +70,7 @@ pub struct ConnectionActor {
     machine: StateMachine,
     backoff: Backoff,
     attempts: Attempts,
-    /// Every outbound message, from `Send` to confirmation or hand-back.
+    /// Every outbound message, from `Outgoing` to confirmation or hand-back.
     outbox: Outbox<Outbound>,
     /// The durable store of the outbox, in durable mode, and the messages' numbers.
     journal: journal::Journal,

@@ -5,20 +5,20 @@ use std::mem;
 use tether::BufferItem;
 
 use crate::message::{BatchSlot, Delivery, ReplySlot};
-use crate::{Payload, SendError};
+use crate::{DeliveryError, Payload};
 
-/// Where the answer to a message goes: its own `Send`'s reply, or its batch's.
+/// Where the answer to a message goes: its own `Outgoing`'s reply, or its batch's.
 #[derive(Debug)]
 pub(crate) enum Reply {
     One(ReplySlot),
-    /// The message at this place of a `SendBatch`.
+    /// The message at this place of a `OutgoingBatch`.
     Batch(BatchSlot, usize),
 }
 
 impl Reply {
     /// Delivers the answer; an error nobody can receive comes back (a batch hands its
     /// own to the actor's orphans instead).
-    fn answer(self, outcome: Result<Delivery, SendError>) -> Option<SendError> {
+    fn answer(self, outcome: Result<Delivery, DeliveryError>) -> Option<DeliveryError> {
         match self {
             Self::One(slot) => slot.answer(outcome),
             Self::Batch(slot, index) => {
@@ -32,7 +32,7 @@ impl Reply {
 /// A message in the outbound buffer, with the reply its sender still waits for (if any).
 ///
 /// Dropping an `Outbound` whose sender still waits answers it with
-/// [`SendError::Interrupted`], handing the message back: even a panic cannot make a
+/// [`DeliveryError::Interrupted`], handing the message back: even a panic cannot make a
 /// message vanish without a word.
 #[derive(Debug)]
 pub(crate) struct Outbound {
@@ -126,12 +126,15 @@ impl Outbound {
     /// Hand the message back: to its waiting sender as `error(payload)`, or, when nobody
     /// waits (or the sender stopped waiting), to the caller, who reports it as
     /// undelivered.
-    pub(crate) fn reject(mut self, error: impl FnOnce(Payload) -> SendError) -> Option<Payload> {
+    pub(crate) fn reject(
+        mut self,
+        error: impl FnOnce(Payload) -> DeliveryError,
+    ) -> Option<Payload> {
         let payload = mem::replace(&mut self.payload, Payload::empty());
         match self.reply.take() {
             Some(reply) => reply
                 .answer(Err(error(payload)))
-                .map(SendError::into_message),
+                .map(DeliveryError::into_message),
             None => Some(payload),
         }
     }
@@ -155,7 +158,7 @@ impl Drop for Outbound {
             let payload = mem::replace(&mut self.payload, Payload::empty());
             // Only reachable if the actor is dropped holding it (its system stopped, or
             // a panic): the sender is the one left to tell.
-            let _ = reply.answer(Err(SendError::Interrupted(payload)));
+            let _ = reply.answer(Err(DeliveryError::Interrupted(payload)));
         }
     }
 }
@@ -167,7 +170,10 @@ mod tests {
     use super::*;
 
     /// A reply slot whose caller waits on the returned receiver.
-    fn waiting() -> (ReplySlot, oneshot::Receiver<Result<Delivery, SendError>>) {
+    fn waiting() -> (
+        ReplySlot,
+        oneshot::Receiver<Result<Delivery, DeliveryError>>,
+    ) {
         let slot = ReplySlot::default();
         let (tx, rx) = oneshot::channel();
         slot.claim(Some(tx));
@@ -180,7 +186,7 @@ mod tests {
         drop(rx);
         let item = Outbound::awaiting(Payload::from("orphan"), Reply::One(slot), true);
         assert_eq!(
-            item.reject(SendError::Unconfirmed),
+            item.reject(DeliveryError::Unconfirmed),
             Some(Payload::from("orphan"))
         );
     }
@@ -194,7 +200,7 @@ mod tests {
             false,
         ));
         match rx.try_recv() {
-            Ok(Err(SendError::Interrupted(payload))) => {
+            Ok(Err(DeliveryError::Interrupted(payload))) => {
                 assert_eq!(payload.as_text(), Some("keep me"))
             }
             other => panic!("unexpected reply {other:?}"),
@@ -205,11 +211,16 @@ mod tests {
     fn reject_answers_the_sender_or_returns_the_payload() {
         let (tx, mut rx) = waiting();
         let awaited = Outbound::awaiting(Payload::from("a"), Reply::One(tx), false);
-        assert_eq!(awaited.reject(SendError::Closed), None);
-        assert!(matches!(rx.try_recv(), Ok(Err(SendError::Closed(p))) if p.as_text() == Some("a")));
+        assert_eq!(awaited.reject(DeliveryError::Closed), None);
+        assert!(
+            matches!(rx.try_recv(), Ok(Err(DeliveryError::Closed(p))) if p.as_text() == Some("a"))
+        );
 
         let buffered = Outbound::buffered(Payload::from("b"));
-        assert_eq!(buffered.reject(SendError::Closed), Some(Payload::from("b")));
+        assert_eq!(
+            buffered.reject(DeliveryError::Closed),
+            Some(Payload::from("b"))
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use tether::ConnectionState;
 use super::link;
 use super::outbound::Outbound;
 use super::ConnectionActor;
-use crate::{DisconnectReason, Payload, SendError, Undelivered, UndeliveredReason};
+use crate::{DeliveryError, DisconnectReason, Payload, Undelivered, UndeliveredReason};
 
 /// How the connection ended, as far as its messages are concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,19 +23,21 @@ pub(super) enum Ending {
 impl Ending {
     /// The answer to a waiting sender, and the event reason otherwise, for a message
     /// never written.
-    fn unwritten(self) -> (fn(Payload) -> SendError, UndeliveredReason) {
+    fn unwritten(self) -> (fn(Payload) -> DeliveryError, UndeliveredReason) {
         match self {
-            Self::Closed => (SendError::Closed, UndeliveredReason::Closed),
-            Self::Failed => (SendError::Failed, UndeliveredReason::Failed),
-            Self::Abandoned => (SendError::Interrupted, UndeliveredReason::Abandoned),
+            Self::Closed => (DeliveryError::Closed, UndeliveredReason::Closed),
+            Self::Failed => (DeliveryError::Failed, UndeliveredReason::Failed),
+            Self::Abandoned => (DeliveryError::Interrupted, UndeliveredReason::Abandoned),
         }
     }
 
     /// The same for a message written but not confirmed: it may have arrived.
-    fn unconfirmed(self) -> (fn(Payload) -> SendError, UndeliveredReason) {
+    fn unconfirmed(self) -> (fn(Payload) -> DeliveryError, UndeliveredReason) {
         match self {
-            Self::Abandoned => (SendError::Interrupted, UndeliveredReason::Unconfirmed),
-            Self::Closed | Self::Failed => (SendError::Unconfirmed, UndeliveredReason::Unconfirmed),
+            Self::Abandoned => (DeliveryError::Interrupted, UndeliveredReason::Unconfirmed),
+            Self::Closed | Self::Failed => {
+                (DeliveryError::Unconfirmed, UndeliveredReason::Unconfirmed)
+            }
         }
     }
 }
@@ -60,7 +62,11 @@ impl ConnectionActor {
         self.counters.unconfirmed += lost.unconfirmed as u64;
         self.discard(&lost.handed_back);
         for item in lost.handed_back {
-            self.reject(item, SendError::Unconfirmed, UndeliveredReason::Unconfirmed);
+            self.reject(
+                item,
+                DeliveryError::Unconfirmed,
+                UndeliveredReason::Unconfirmed,
+            );
         }
         let mut released = 0;
         self.outbox.for_each_buffered_mut(|item| {
@@ -106,10 +112,10 @@ impl ConnectionActor {
         self.discard(&evicted);
         for old in evicted {
             self.counters.evicted += 1;
-            self.reject(old, SendError::Evicted, UndeliveredReason::Evicted);
+            self.reject(old, DeliveryError::Evicted, UndeliveredReason::Evicted);
         }
         self.settle_orphans();
-        // Called on every accepted `Send`: while a link is up its writer records them.
+        // Called on every accepted `Outgoing`: while a link is up its writer records them.
         if self.link.is_none() {
             self.sync_meter();
         }
@@ -120,16 +126,16 @@ impl ConnectionActor {
         if self.orphans.borrow().is_empty() {
             return;
         }
-        let orphans: Vec<SendError> = self.orphans.borrow_mut().drain(..).collect();
+        let orphans: Vec<DeliveryError> = self.orphans.borrow_mut().drain(..).collect();
         for error in orphans {
             let why = match &error {
-                SendError::BufferFull { .. } => UndeliveredReason::Refused,
-                SendError::Evicted(_) => UndeliveredReason::Evicted,
-                SendError::Closed(_) => UndeliveredReason::Closed,
-                SendError::Failed(_) => UndeliveredReason::Failed,
-                SendError::Unconfirmed(_) => UndeliveredReason::Unconfirmed,
-                SendError::Interrupted(_) => UndeliveredReason::Abandoned,
-                SendError::NotPersisted(_) => UndeliveredReason::NotPersisted,
+                DeliveryError::BufferFull { .. } => UndeliveredReason::Refused,
+                DeliveryError::Evicted(_) => UndeliveredReason::Evicted,
+                DeliveryError::Closed(_) => UndeliveredReason::Closed,
+                DeliveryError::Failed(_) => UndeliveredReason::Failed,
+                DeliveryError::Unconfirmed(_) => UndeliveredReason::Unconfirmed,
+                DeliveryError::Interrupted(_) => UndeliveredReason::Abandoned,
+                DeliveryError::NotPersisted(_) => UndeliveredReason::NotPersisted,
             };
             self.publish_undelivered(error.into_message(), why);
         }
@@ -148,7 +154,7 @@ impl ConnectionActor {
     pub(super) fn reject(
         &mut self,
         item: Outbound,
-        error: fn(Payload) -> SendError,
+        error: fn(Payload) -> DeliveryError,
         why: UndeliveredReason,
     ) {
         if let Some(payload) = item.reject(error) {

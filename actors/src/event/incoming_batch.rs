@@ -3,7 +3,7 @@ use actix::Message;
 use crate::{ConnectionId, Payload};
 
 /// Every whole message decoded from one read of the socket, in order, published to
-/// every batch subscriber (`ConnectionBuilder::on_message_batch`,
+/// every batch subscriber (`ConnectionBuilder::on_incoming_batch`,
 /// [`SubscribeIncomingBatch`](crate::message::SubscribeIncomingBatch)).
 ///
 /// One mailbox envelope for many messages: the fast path for small messages. At most

@@ -6,13 +6,13 @@ use crate::{ConnectionId, Payload};
 
 /// A message that will not be sent (again), published to undelivered subscribers.
 ///
-/// It travels through the subscriber's mailbox, while the reply to its `Send` travels
+/// It travels through the subscriber's mailbox, while the reply to its `Outgoing` travels
 /// on its own channel: the two are not ordered against each other. A subscriber may see
 /// a message reported `Unconfirmed` before its sender sees the reply `Sent`; to match
 /// them, carry an id of your own in the payload.
 ///
-/// A message whose sender still waits for the reply of its `Send` gets its answer there
-/// instead; this event is for messages whose `Send` was already answered
+/// A message whose sender still waits for the reply of its `Outgoing` gets its answer there
+/// instead; this event is for messages whose `Outgoing` was already answered
 /// [`Delivery::Buffered`](crate::message::Delivery::Buffered).
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, Message)]
@@ -45,10 +45,10 @@ pub enum UndeliveredReason {
     /// Never written: the connection actor ended without `Close` (its last address was
     /// dropped, or its system stopped).
     Abandoned,
-    /// Refused because the buffer was full, in a `SendBatch` whose sender had stopped
+    /// Refused because the buffer was full, in a `OutgoingBatch` whose sender had stopped
     /// waiting for the report.
     Refused,
     /// Durable mode: the message could not be written to the durable store (the disk is
-    /// full, say), in a `SendBatch` whose sender had stopped waiting.
+    /// full, say), in an `OutgoingBatch` whose sender had stopped waiting.
     NotPersisted,
 }

@@ -11,8 +11,8 @@ use tether::ConnectionState;
 /// usual. When not connected, the buffered messages are handed back at once (to their
 /// waiting senders, or to undelivered subscribers).
 ///
-/// The connection then stays in `Closed`: it never reconnects, and every later `Send` is
-/// answered with [`SendError::Closed`](crate::SendError::Closed). The reply is the
+/// The connection then stays in `Closed`: it never reconnects, and every later `Outgoing` is
+/// answered with [`DeliveryError::Closed`](crate::DeliveryError::Closed). The reply is the
 /// terminal state: `Closed`, or `Failed` if the connection had already given up.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Message)]
 #[rtype(result = "ConnectionState")]

@@ -1,23 +1,35 @@
 //! Commands a [`ConnectionActor`](crate::ConnectionActor) accepts.
 //!
-//! The outbound message type is named `Send`, as in the design. Import this module and
-//! write `message::Send` rather than importing `Send` by name: a type called `Send`
-//! in scope would shadow the prelude's `Send` trait.
+//! Outbound messages are [`Outgoing`] (one) and [`OutgoingBatch`] (many in one mailbox
+//! envelope), the counterparts of the inbound events [`Incoming`](crate::Incoming) and
+//! [`IncomingBatch`](crate::IncomingBatch).
 
-mod batch;
 mod close;
+mod outgoing;
+mod outgoing_batch;
 mod reply;
-mod send;
 mod status;
 mod subscribe;
 
-pub use batch::{BatchReply, BatchReport, SendBatch};
-pub(crate) use batch::{BatchSlot, Orphans};
 pub use close::Close;
+pub use outgoing::{Delivery, Outgoing, OutgoingReply};
+pub use outgoing_batch::{BatchReply, BatchReport, OutgoingBatch};
+pub(crate) use outgoing_batch::{BatchSlot, Orphans};
 pub(crate) use reply::ReplySlot;
-pub use send::{Delivery, Send, SendReply};
 pub use status::GetStatus;
 pub use subscribe::{
     SubscribeIncoming, SubscribeIncomingBatch, SubscribeState, SubscribeUndelivered,
     UnsubscribeIncoming, UnsubscribeIncomingBatch, UnsubscribeState, UnsubscribeUndelivered,
 };
+
+/// The former name of [`Outgoing`]: it shadowed the prelude's `Send` trait when imported.
+#[deprecated(since = "0.2.0", note = "renamed to `message::Outgoing`")]
+pub type Send = Outgoing;
+
+/// The former name of [`OutgoingBatch`].
+#[deprecated(since = "0.2.0", note = "renamed to `message::OutgoingBatch`")]
+pub type SendBatch = OutgoingBatch;
+
+/// The former name of [`OutgoingReply`].
+#[deprecated(since = "0.2.0", note = "renamed to `message::OutgoingReply`")]
+pub type SendReply = OutgoingReply;

@@ -1,4 +1,4 @@
-//! Where the answer to one `Send` meets the caller waiting for it.
+//! Where the answer to one `Outgoing` meets the caller waiting for it.
 //!
 //! actix hands a handler's caller to `MessageResponse::handle` only after the handler
 //! returned, and the answer may come later (once the message is written or confirmed).
@@ -11,10 +11,10 @@ use std::rc::Rc;
 use actix::dev::OneshotSender;
 
 use super::Delivery;
-use crate::SendError;
+use crate::DeliveryError;
 
-/// The outcome of one `Send`.
-pub(crate) type Outcome = Result<Delivery, SendError>;
+/// The outcome of one `Outgoing`.
+pub(crate) type Outcome = Result<Delivery, DeliveryError>;
 
 #[derive(Debug, Default)]
 enum State {
@@ -29,7 +29,7 @@ enum State {
     Done,
 }
 
-/// The shared slot of one `Send`'s answer.
+/// The shared slot of one `Outgoing`'s answer.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ReplySlot(Rc<RefCell<State>>);
 
@@ -51,7 +51,7 @@ impl ReplySlot {
 
     /// Delivers the answer. When nobody can receive it, an error is handed back so its
     /// message can be reported another way.
-    pub(crate) fn answer(&self, outcome: Outcome) -> Option<SendError> {
+    pub(crate) fn answer(&self, outcome: Outcome) -> Option<DeliveryError> {
         let mut state = self.0.borrow_mut();
         match std::mem::take(&mut *state) {
             State::Unclaimed => {
@@ -101,15 +101,21 @@ mod tests {
     fn an_error_nobody_can_receive_is_handed_back() {
         let fire_and_forget = ReplySlot::default();
         fire_and_forget.claim(None);
-        let back = fire_and_forget.answer(Err(SendError::Unconfirmed(Payload::from("m"))));
-        assert_eq!(back.map(SendError::into_message), Some(Payload::from("m")));
+        let back = fire_and_forget.answer(Err(DeliveryError::Unconfirmed(Payload::from("m"))));
+        assert_eq!(
+            back.map(DeliveryError::into_message),
+            Some(Payload::from("m"))
+        );
 
         let gave_up = ReplySlot::default();
         let (tx, rx) = oneshot::channel();
         gave_up.claim(Some(tx));
         drop(rx);
-        let back = gave_up.answer(Err(SendError::Closed(Payload::from("n"))));
-        assert_eq!(back.map(SendError::into_message), Some(Payload::from("n")));
+        let back = gave_up.answer(Err(DeliveryError::Closed(Payload::from("n"))));
+        assert_eq!(
+            back.map(DeliveryError::into_message),
+            Some(Payload::from("n"))
+        );
         assert!(
             gave_up.answer(Ok(Delivery::Sent)).is_none(),
             "success needs no report"

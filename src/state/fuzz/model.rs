@@ -310,7 +310,7 @@ impl Model {
         self.check()
     }
 
-    /// `message::Send`: refused when terminal, else accepted into the outbox.
+    /// `message::Outgoing`: refused when terminal, else accepted into the outbox.
     fn send(&mut self, len: usize) -> Checked {
         let msg = Msg {
             id: self.fates.len(),

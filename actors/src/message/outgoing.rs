@@ -4,7 +4,7 @@ use bytes::Bytes;
 use bytestring::ByteString;
 
 use super::ReplySlot;
-use crate::{Payload, SendError};
+use crate::{DeliveryError, Payload};
 
 /// Send one message to the server.
 ///
@@ -26,7 +26,7 @@ use crate::{Payload, SendError};
 /// # async fn demo(connection: actix::Addr<tether_actix::ConnectionActor>) {
 /// use tether_actix::message::{self, Delivery};
 ///
-/// match connection.send(message::Send::text("hello")).await {
+/// match connection.send(message::Outgoing::text("hello")).await {
 ///     Ok(Ok(Delivery::Sent)) => println!("written"),
 ///     Ok(Ok(Delivery::Buffered)) => println!("will be written after reconnect"),
 ///     Ok(Ok(_)) => println!("accepted"),
@@ -36,12 +36,12 @@ use crate::{Payload, SendError};
 /// # }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Send {
+pub struct Outgoing {
     payload: Payload,
     confirmed: bool,
 }
 
-impl Send {
+impl Outgoing {
     /// Send this payload.
     pub fn new(payload: impl Into<Payload>) -> Self {
         Self {
@@ -53,7 +53,7 @@ impl Send {
     /// Answer only once the server has confirmed the message (see
     /// [`DeliveryMode`](tether::DeliveryMode)): the reply is then
     /// `Ok(Delivery::Confirmed)`, or an error handing the message back
-    /// ([`SendError::Unconfirmed`] in at-most-once mode when the link died first).
+    /// ([`DeliveryError::Unconfirmed`] in at-most-once mode when the link died first).
     /// In at-least-once mode the reply waits across reconnects until the message is
     /// confirmed or the connection ends.
     pub fn with_confirmation(mut self) -> Self {
@@ -87,8 +87,8 @@ impl Send {
     }
 }
 
-impl Message for Send {
-    type Result = Result<Delivery, SendError>;
+impl Message for Outgoing {
+    type Result = Result<Delivery, DeliveryError>;
 }
 
 /// What happened to a message that was accepted.
@@ -98,26 +98,26 @@ pub enum Delivery {
     /// Written to the socket (not yet known to have reached the server).
     Sent,
     /// Read by the server's WebSocket layer: a Pong answered a ping written after the
-    /// message. Only for [`Send::with_confirmation`].
+    /// message. Only for [`Outgoing::with_confirmation`].
     Confirmed,
     /// Kept in the outbound buffer; it is written after the next connect, or handed to
     /// the undelivered subscribers if the connection closes or fails first.
     Buffered,
 }
 
-/// The reply to a [`Send`]: answered now, or once the message has been written (or
+/// The reply to a [`Outgoing`]: answered now, or once the message has been written (or
 /// confirmed).
 #[derive(Debug)]
-pub struct SendReply(ReplyInner);
+pub struct OutgoingReply(ReplyInner);
 
 #[derive(Debug)]
 enum ReplyInner {
-    Now(Result<Delivery, SendError>),
+    Now(Result<Delivery, DeliveryError>),
     Later(ReplySlot),
 }
 
-impl SendReply {
-    pub(crate) fn now(result: Result<Delivery, SendError>) -> Self {
+impl OutgoingReply {
+    pub(crate) fn now(result: Result<Delivery, DeliveryError>) -> Self {
         Self(ReplyInner::Now(result))
     }
 
@@ -126,8 +126,12 @@ impl SendReply {
     }
 }
 
-impl<A: Actor> MessageResponse<A, Send> for SendReply {
-    fn handle(self, _ctx: &mut A::Context, tx: Option<OneshotSender<Result<Delivery, SendError>>>) {
+impl<A: Actor> MessageResponse<A, Outgoing> for OutgoingReply {
+    fn handle(
+        self,
+        _ctx: &mut A::Context,
+        tx: Option<OneshotSender<Result<Delivery, DeliveryError>>>,
+    ) {
         match self.0 {
             ReplyInner::Now(result) => {
                 if let Some(tx) = tx {

@@ -6,23 +6,23 @@ use actix::dev::{MessageResponse, OneshotSender};
 use actix::{Actor, Message};
 
 use super::Delivery;
-use crate::{Payload, SendError};
+use crate::{DeliveryError, Payload};
 
 /// Send many messages in one mailbox envelope: the fast path for small messages.
 ///
-/// The same guarantees as [`Send`](super::Send), message by message, and the batch is
+/// The same guarantees as [`Outgoing`](super::Outgoing), message by message, and the batch is
 /// never interleaved with other sends: its messages enter the outbound buffer together,
 /// in order. One reply, a [`BatchReport`], comes once every message was written or
 /// buffered (or, [`with_confirmation`](Self::with_confirmation), confirmed), each
 /// refused one handed back in order with its error. A message of the batch that fails
 /// after its answer was counted (say it was written, then its link died unconfirmed) is
-/// handed to the undelivered subscribers, as for `Send`.
+/// handed to the undelivered subscribers, as for `Outgoing`.
 ///
 /// ```no_run
 /// # async fn demo(connection: actix::Addr<tether_actix::ConnectionActor>) {
-/// use tether_actix::message::SendBatch;
+/// use tether_actix::message::OutgoingBatch;
 ///
-/// let batch = SendBatch::new((0..100).map(|n| format!("tick {n}")));
+/// let batch = OutgoingBatch::new((0..100).map(|n| format!("tick {n}")));
 /// let report = connection.send(batch).await.expect("actor alive");
 /// println!("{} written, {} buffered", report.sent, report.buffered);
 /// for error in report.refused {
@@ -31,12 +31,12 @@ use crate::{Payload, SendError};
 /// # }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SendBatch {
+pub struct OutgoingBatch {
     payloads: Vec<Payload>,
     confirmed: bool,
 }
 
-impl SendBatch {
+impl OutgoingBatch {
     /// A batch of these messages, sent in this order.
     pub fn new<P: Into<Payload>>(payloads: impl IntoIterator<Item = P>) -> Self {
         Self {
@@ -46,7 +46,7 @@ impl SendBatch {
     }
 
     /// Answer only once the server has confirmed every message of the batch (see
-    /// [`Send::with_confirmation`](super::Send::with_confirmation)).
+    /// [`Outgoing::with_confirmation`](super::Outgoing::with_confirmation)).
     pub fn with_confirmation(mut self) -> Self {
         self.confirmed = true;
         self
@@ -73,11 +73,11 @@ impl SendBatch {
     }
 }
 
-impl Message for SendBatch {
+impl Message for OutgoingBatch {
     type Result = BatchReport;
 }
 
-/// The reply to a [`SendBatch`].
+/// The reply to a [`OutgoingBatch`].
 #[non_exhaustive]
 #[derive(Debug, Default)]
 pub struct BatchReport {
@@ -88,7 +88,7 @@ pub struct BatchReport {
     /// Messages kept in the outbound buffer for the next connection.
     pub buffered: usize,
     /// Messages not sent, in batch order, each handed back in its error.
-    pub refused: Vec<SendError>,
+    pub refused: Vec<DeliveryError>,
 }
 
 impl BatchReport {
@@ -108,7 +108,7 @@ impl BatchReport {
 
 /// Errors of batch messages whose caller stopped waiting: the actor hands them to its
 /// undelivered subscribers (nothing is dropped without a report).
-pub(crate) type Orphans = Rc<RefCell<Vec<SendError>>>;
+pub(crate) type Orphans = Rc<RefCell<Vec<DeliveryError>>>;
 
 enum Caller {
     /// The handler returned; actix has not handed over the caller yet.
@@ -124,7 +124,7 @@ struct Batch {
     remaining: usize,
     report: BatchReport,
     /// Refused messages with their place in the batch, sorted when reported.
-    refused: Vec<(usize, SendError)>,
+    refused: Vec<(usize, DeliveryError)>,
     caller: Caller,
     orphans: Orphans,
 }
@@ -190,7 +190,7 @@ impl BatchSlot {
     }
 
     /// Message `index` of the batch has its answer.
-    pub(crate) fn answer(&self, index: usize, outcome: Result<Delivery, SendError>) {
+    pub(crate) fn answer(&self, index: usize, outcome: Result<Delivery, DeliveryError>) {
         let mut batch = self.0.borrow_mut();
         match outcome {
             Ok(delivery) => batch.report.count(delivery),
@@ -221,7 +221,7 @@ impl fmt::Debug for BatchSlot {
     }
 }
 
-/// The reply to a [`SendBatch`], answered once every message has its answer.
+/// The reply to a [`OutgoingBatch`], answered once every message has its answer.
 #[derive(Debug)]
 pub struct BatchReply(BatchSlot);
 
@@ -231,7 +231,7 @@ impl BatchReply {
     }
 }
 
-impl<A: Actor> MessageResponse<A, SendBatch> for BatchReply {
+impl<A: Actor> MessageResponse<A, OutgoingBatch> for BatchReply {
     fn handle(self, _ctx: &mut A::Context, tx: Option<OneshotSender<BatchReport>>) {
         self.0.claim(tx);
     }
@@ -253,9 +253,9 @@ mod tests {
         let (slot, orphans) = slot(4);
         let (tx, mut rx) = oneshot::channel();
         slot.claim(Some(tx));
-        slot.answer(3, Err(SendError::Closed(Payload::from("d"))));
+        slot.answer(3, Err(DeliveryError::Closed(Payload::from("d"))));
         slot.answer(0, Ok(Delivery::Sent));
-        slot.answer(1, Err(SendError::Evicted(Payload::from("b"))));
+        slot.answer(1, Err(DeliveryError::Evicted(Payload::from("b"))));
         assert!(rx.try_recv().is_err(), "one message still waits");
         slot.answer(2, Ok(Delivery::Buffered));
         let report = rx.try_recv().expect("answered");
@@ -283,20 +283,20 @@ mod tests {
         let (batch, orphans) = slot(3);
         let (tx, rx) = oneshot::channel();
         batch.claim(Some(tx));
-        batch.answer(0, Err(SendError::Closed(Payload::from("a"))));
+        batch.answer(0, Err(DeliveryError::Closed(Payload::from("a"))));
         drop(rx);
-        batch.answer(1, Err(SendError::Closed(Payload::from("b"))));
+        batch.answer(1, Err(DeliveryError::Closed(Payload::from("b"))));
         batch.answer(2, Ok(Delivery::Sent));
         let lost: Vec<_> = orphans
             .borrow_mut()
             .drain(..)
-            .map(SendError::into_message)
+            .map(DeliveryError::into_message)
             .collect();
         assert_eq!(lost, [Payload::from("a"), Payload::from("b")]);
 
         let (fire_and_forget, orphans) = slot(1);
         fire_and_forget.claim(None);
-        fire_and_forget.answer(0, Err(SendError::Failed(Payload::from("c"))));
+        fire_and_forget.answer(0, Err(DeliveryError::Failed(Payload::from("c"))));
         assert_eq!(orphans.borrow().len(), 1);
     }
 }
