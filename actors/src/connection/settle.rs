@@ -56,8 +56,8 @@ impl ConnectionActor {
     /// back (at-most-once); senders waiting only for the write learn that their
     /// message stays buffered for the next connection.
     pub(super) fn settle_lost_link(&mut self) {
-        // "Buffered" below promises the disk: what this drain accepted goes there first.
-        self.commit_staged();
+        // "Buffered" below promises the disk: what was accepted goes there first.
+        self.commit_staged_now();
         let lost = self.outbox.link_lost();
         self.counters.unconfirmed += lost.unconfirmed as u64;
         self.discard(&lost.handed_back);
@@ -84,7 +84,7 @@ impl ConnectionActor {
     /// they were still staged.
     pub(super) fn hand_back_all(&mut self, ending: Ending) {
         if ending == Ending::Abandoned {
-            self.commit_staged();
+            self.commit_staged_now();
         } else {
             self.journal.remove_confirmed();
         }

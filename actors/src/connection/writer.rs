@@ -36,8 +36,9 @@ impl ActorFuture<ConnectionActor> for LinkWriter {
         ctx: &mut Context<ConnectionActor>,
         task: &mut task::Context<'_>,
     ) -> Poll<()> {
-        // Durable mode: what this drain accepted is on disk before it is written.
-        act.commit_staged();
+        // Durable mode: messages are written once on disk (the commit at the end of the
+        // drain that accepted them wakes this writer); confirmed ones leave the store.
+        act.journal.remove_confirmed();
         let step = act.write_ready(self.generation, task);
         act.settle_orphans();
         act.sync_meter();
@@ -99,6 +100,7 @@ impl ConnectionActor {
             outbox,
             counters,
             span,
+            journal,
             ..
         } = self;
         let Some(link) = link::current(link, generation) else {
@@ -121,6 +123,11 @@ impl ConnectionActor {
             let Some(mut next) = outbox.next_to_write() else {
                 break;
             };
+            if !journal.is_writable(next.item().seq()) {
+                // Durable mode: not on disk yet; the commit's answer wakes this writer.
+                outbox.unwritten(next);
+                break;
+            }
             if let Err(error) = link.write(next.item().payload().to_frame()) {
                 // Not written: it stays first in line for the next connection.
                 outbox.unwritten(next);

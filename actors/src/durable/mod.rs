@@ -14,6 +14,7 @@
 //! before the process died, but not yet confirmed, is still in the store and is sent
 //! again by the next process.
 
+mod committer;
 mod error;
 #[cfg(test)]
 mod file_tests;
@@ -25,6 +26,7 @@ mod store;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use committer::{Appended, Committer};
 pub use error::{DurableError, Source};
 pub use record::Record;
 pub use store::DurableStore;
