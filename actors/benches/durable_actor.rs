@@ -6,9 +6,11 @@
 //!
 //! N (default 50,000) messages per run, three runs per connection, alternating. Each row:
 //! messages per second (median run), the cost per message, and the durable/plain ratio.
-//! A `OutgoingBatch` is one durable commit (one `fsync`); each confirmation (one per half
-//! window) removes the confirmed records in another. Count the `fsync`s with
-//! `strace -f -c -e trace=fsync,fdatasync` on the bench binary. The store lives in
+//! The durable connection commits on its store's thread, one group at a time: the
+//! batches accepted while the previous group was syncing form the next one (one
+//! `fsync`); confirmations remove the confirmed records in commits without `fsync`.
+//! Count the `fsync`s with `strace -f -w -c -e trace=fsync,fdatasync` on the bench
+//! binary (`-w`: wall time, the time the disk takes, not the CPU time of the call). The store lives in
 //! `$TETHER_DURABLE_BENCH_DIR`, or the system's temporary directory.
 
 #[allow(dead_code)]

@@ -96,10 +96,11 @@ impl ConnectionBuilder {
     /// - `build` opens the store; whatever a previous process left is written first, in
     ///   order, before anything new. A store that cannot be used is a
     ///   [`BuildError::Durable`], never an empty outbox.
-    /// - A `Send` answered [`Buffered`](crate::message::Delivery::Buffered) or
+    /// - An `Outgoing` answered [`Buffered`](crate::message::Delivery::Buffered) or
     ///   [`Sent`](crate::message::Delivery::Sent) is on disk. The messages accepted in one
-    ///   mailbox drain, or one `OutgoingBatch`, are committed together (one `fsync`) before
-    ///   any of them is written or answered; a failed commit hands them back as
+    ///   mailbox drain (or while the previous group was being committed) are committed
+    ///   together (one `fsync`), on a thread of the store's own, before any of them is
+    ///   written or answered; a failed commit hands them back as
     ///   [`DeliveryError::NotPersisted`](crate::DeliveryError::NotPersisted).
     /// - Confirmed messages leave the store, and so do messages handed back (evicted,
     ///   closed, failed, unconfirmed at-most-once). When the actor ends without `Close`
