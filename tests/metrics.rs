@@ -127,6 +127,7 @@ async fn scraped_counters_agree_with_the_bots_accounting_after_wild_chaos() {
         hub: HubChoice::Embedded,
         token: Some("test-token".into()),
         timings: Timings::quick(),
+        durable: None,
     };
     let report = scenario::run(config, |_| {}, std::future::pending())
         .await

@@ -80,6 +80,7 @@ async fn wild_chaos_loses_no_event_without_a_report_and_every_bot_closes() {
         hub: HubChoice::Embedded,
         token: Some("test-token".into()),
         timings: quick(),
+        durable: None,
     };
     let mut samples = 0;
     let report = scenario::run(config, |_| samples += 1, std::future::pending())
@@ -200,6 +201,7 @@ async fn a_bot_without_the_token_is_refused_with_401_and_gives_up() {
         token: None,
         seed: 1,
         timings: quick(),
+        durable: None,
     })
     .expect("the bot starts");
 
@@ -223,6 +225,7 @@ async fn a_bot_with_a_wrong_secret_gets_no_token_and_gives_up() {
         token: Some("wrong".into()),
         seed: 2,
         timings: quick(),
+        durable: None,
     })
     .expect("the bot starts");
     // The token endpoint's 401 is a final credentials error at each port.

@@ -47,6 +47,10 @@ pub enum DeliveryError {
     /// arrived) if it was waiting for confirmation.
     #[error("connection actor stopped; message handed back")]
     Interrupted(Payload),
+    /// Durable mode: the message could not be written to the durable store (the disk is
+    /// full, say), so it was not accepted: it left the outbox and was never sent.
+    #[error("message could not be stored in the durable outbox; handed back")]
+    NotPersisted(Payload),
 }
 
 impl DeliveryError {
@@ -58,7 +62,8 @@ impl DeliveryError {
             | Self::Closed(message)
             | Self::Failed(message)
             | Self::Unconfirmed(message)
-            | Self::Interrupted(message) => message,
+            | Self::Interrupted(message)
+            | Self::NotPersisted(message) => message,
         }
     }
 
@@ -70,7 +75,8 @@ impl DeliveryError {
             | Self::Closed(message)
             | Self::Failed(message)
             | Self::Unconfirmed(message)
-            | Self::Interrupted(message) => message,
+            | Self::Interrupted(message)
+            | Self::NotPersisted(message) => message,
         }
     }
 }
@@ -138,6 +144,17 @@ pub enum BuildError {
         /// What is wrong with it.
         source: Box<BuildError>,
     },
+    /// [`ConnectionBuilder::durable`](crate::ConnectionBuilder::durable) was asked for
+    /// without a [`name`](crate::ConnectionBuilder::name): the store is found by it.
+    #[cfg(feature = "durable")]
+    #[error("a durable connection needs a name (ConnectionBuilder::name)")]
+    DurableWithoutName,
+    /// The durable store cannot be opened or read: corrupt, unreadable, locked by another
+    /// live process, or of an unknown schema version. Nothing was started, and the store
+    /// was left as it is.
+    #[cfg(feature = "durable")]
+    #[error(transparent)]
+    Durable(#[from] crate::durable::DurableError),
 }
 
 impl BuildError {

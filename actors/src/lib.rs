@@ -104,6 +104,8 @@ pub struct ReadmeDoctests;
 
 mod connection;
 mod credentials;
+#[cfg(feature = "durable")]
+pub mod durable;
 mod endpoint;
 mod error;
 mod event;

@@ -39,6 +39,8 @@ pub(crate) struct BotSettings {
     pub(crate) seed: u64,
     /// Connection settings and pace.
     pub(crate) timings: Timings,
+    /// The directory of its durable outbox, if it keeps one (named after the bot).
+    pub(crate) durable: Option<std::path::PathBuf>,
 }
 
 /// A started bot: its actor and its connection.
@@ -131,6 +133,9 @@ impl Bot {
             });
         if let Some(secret) = &settings.token {
             builder = builder.credentials(TokenSource::new(secret.clone()).provider());
+        }
+        if let Some(dir) = &settings.durable {
+            builder = builder.name(settings.name.clone()).durable(dir);
         }
         let connection = builder.start()?.into_addr();
         let bot = Bot {

@@ -57,6 +57,24 @@ pub(crate) struct Cli {
     #[arg(long)]
     pub(crate) token: Option<String>,
 
+    /// Keep each bot's outbox on disk in this directory (tether's durable outbox): a bot
+    /// killed and started again with the same directory sends what it held first. Bots
+    /// are then named `op-1`, `op-2`, ... in every run, so each finds its own store.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) durable: Option<PathBuf>,
+
+    /// Crash-test feed instead of the scenario: bot `op-1` sends numbered heartbeat
+    /// events to `--url` as fast as tether takes them, from this sequence number on,
+    /// printing `accepted SEQ` once tether answered for each (with `--durable`: once it
+    /// is on disk). Runs until killed, or for `--feed-count` events.
+    #[arg(long, value_name = "SEQ", requires = "url", conflicts_with = "bots")]
+    pub(crate) feed_from: Option<u64>,
+
+    /// With `--feed-from`: send this many events, the last one confirmed by the hub,
+    /// then close and exit.
+    #[arg(long, value_name = "N", requires = "feed_from")]
+    pub(crate) feed_count: Option<u64>,
+
     /// Serve tether's metrics as Prometheus text on `http://ADDR/metrics` while running,
     /// e.g. `--metrics 127.0.0.1:9100`.
     #[arg(long, value_name = "ADDR")]

@@ -39,6 +39,13 @@
 //! cargo run --release --example operator_bot -- --url ws://127.0.0.1:9000 --backup-url ws://127.0.0.1:9001 --token s3cret
 //! ```
 //!
+//! With `--durable DIR`, each bot keeps its outbox on disk: kill a bot process with
+//! `kill -9` and start it again with the same `DIR`, and what it held is sent first.
+//!
+//! `--feed-from SEQ` (with `--url`) runs one bot as a crash test's child instead: it
+//! streams numbered events and prints `accepted SEQ` for each one tether took (see
+//! `feed.rs`); `tests/durable_crash.rs` kills it with SIGKILL and restarts it.
+//!
 //! It exits with 0 when every event is accounted for and every bot closed, 1 otherwise,
 //! and 2 for bad arguments. `RUST_LOG=debug` shows every retry and hub command.
 
@@ -46,6 +53,7 @@ mod accounting;
 mod bot;
 mod cli;
 mod display;
+mod feed;
 mod hub;
 mod metrics;
 mod protocol;
@@ -89,6 +97,9 @@ async fn main() -> ExitCode {
             }
         }
     }
+    if let Some(first) = cli.feed_from {
+        return feed(&cli, first).await;
+    }
     if cli.hub_only {
         hub_only(&cli, seed).await
     } else {
@@ -130,6 +141,7 @@ async fn bots(cli: &Cli, seed: u64, multi: MultiProgress) -> ExitCode {
         hub,
         token,
         timings: Timings::demo(),
+        durable: cli.durable.clone(),
     };
     tracing::info!(
         "operator_bot: {title}, for {}",
@@ -168,6 +180,28 @@ async fn bots(cli: &Cli, seed: u64, multi: MultiProgress) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// `--feed-from`: numbered events for a crash test, until killed or `--feed-count`.
+async fn feed(cli: &Cli, first: u64) -> ExitCode {
+    let Some(hub_url) = cli.url.clone() else {
+        eprintln!("error: --feed-from needs --url");
+        return ExitCode::from(2);
+    };
+    let config = feed::FeedConfig {
+        hub_url,
+        token: cli.token.clone(),
+        durable: cli.durable.clone(),
+        first,
+        count: cli.feed_count,
+    };
+    match feed::run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -48,6 +48,8 @@ pub(crate) struct ScenarioConfig {
     pub(crate) token: Option<String>,
     /// The pace.
     pub(crate) timings: Timings,
+    /// Where the bots keep their outboxes on disk (`--durable`), if they do.
+    pub(crate) durable: Option<std::path::PathBuf>,
 }
 
 /// Everybody's status at one moment, for a live display.
@@ -304,9 +306,10 @@ async fn observe(
 /// Starts every bot. With an external hub, names carry this process's id, so that
 /// runs against the same hub do not mix their sequence numbers.
 fn start_bots(config: &ScenarioConfig, hub_urls: &[String]) -> Result<Vec<BotHandle>, BuildError> {
-    let suffix = match config.hub {
-        HubChoice::Embedded => String::new(),
-        HubChoice::External(_) => format!("-{:x}", std::process::id()),
+    // A durable bot keeps its name across runs: the name finds its store.
+    let suffix = match (&config.hub, &config.durable) {
+        (HubChoice::External(_), None) => format!("-{:x}", std::process::id()),
+        _ => String::new(),
     };
     (1..=config.bots)
         .map(|n| {
@@ -317,6 +320,7 @@ fn start_bots(config: &ScenarioConfig, hub_urls: &[String]) -> Result<Vec<BotHan
                 // Distinct per bot: bots with the same jitter reconnect in lockstep.
                 seed: config.seed.wrapping_add(n as u64),
                 timings: config.timings.clone(),
+                durable: config.durable.clone(),
             })
         })
         .collect()

@@ -223,6 +223,26 @@ impl<T: BufferItem> MessageBuffer<T> {
             .fold(0_usize, |sum, item| sum.saturating_add(item.byte_len()));
     }
 
+    /// Removes the messages for which `take` returns true and returns them, oldest
+    /// first; the others keep their order.
+    pub fn take_where(&mut self, mut take: impl FnMut(&T) -> bool) -> Vec<T> {
+        let mut taken = Vec::new();
+        let mut kept = VecDeque::with_capacity(self.items.len());
+        for item in self.items.drain(..) {
+            if take(&item) {
+                taken.push(item);
+            } else {
+                kept.push_back(item);
+            }
+        }
+        self.items = kept;
+        self.bytes = self
+            .items
+            .iter()
+            .fold(0_usize, |sum, item| sum.saturating_add(item.byte_len()));
+        taken
+    }
+
     /// Removes all messages, yielding them oldest first.
     ///
     /// Messages not consumed from the iterator are dropped with it.

@@ -268,6 +268,29 @@ impl<T: BufferItem> Outbox<T> {
         }
     }
 
+    /// Puts messages left by an earlier process (a durable outbox's store) at the front
+    /// of the buffer, in the given order, ahead of everything accepted so far. They
+    /// count as resends (they may have been written before) and are taken in whatever
+    /// the bounds say, as requeued messages are: until the buffer is back within its
+    /// bounds, new messages are refused (`RejectNew`) or evict these first
+    /// (`DropOldest`).
+    pub fn restore(&mut self, items: Vec<T>) {
+        for item in items.into_iter().rev() {
+            self.buffer.push_front(Queued { item, resend: true });
+        }
+    }
+
+    /// Removes the buffered messages for which `take` returns true, oldest first: for
+    /// messages that can no longer be sent as accepted (their durable commit failed),
+    /// to hand back. The others keep their order.
+    pub fn take_buffered_where(&mut self, mut take: impl FnMut(&T) -> bool) -> Vec<T> {
+        self.buffer
+            .take_where(|queued| take(&queued.item))
+            .into_iter()
+            .map(|queued| queued.item)
+            .collect()
+    }
+
     /// Calls `update` on every buffered message, oldest first, for changes that keep
     /// its place and size (such as answering a waiting sender).
     pub fn for_each_buffered_mut(&mut self, mut update: impl FnMut(&mut T)) {

@@ -250,3 +250,36 @@ fn a_flush_asks_for_a_ping_only_while_no_earlier_one_is_unanswered() {
         "answered: the next flush pings"
     );
 }
+
+#[test]
+fn restored_messages_come_first_in_order_as_resends() {
+    let mut outbox: Outbox<Msg> = Outbox::from_config(&config(false, false, 2, 4));
+    outbox.accept(Msg { id: 9, len: 1 }).expect("room");
+    // More than the buffer holds: restoring ignores the bounds.
+    outbox.restore(vec![
+        Msg { id: 0, len: 1 },
+        Msg { id: 1, len: 1 },
+        Msg { id: 2, len: 1 },
+    ]);
+    assert_eq!(outbox.buffered(), 4);
+    let mut order = Vec::new();
+    while let Some(next) = outbox.next_to_write() {
+        order.push((next.item().id, next.is_resend()));
+        outbox.written(next);
+    }
+    assert_eq!(order, [(0, true), (1, true), (2, true), (9, false)]);
+}
+
+#[test]
+fn take_buffered_where_removes_only_the_chosen_and_keeps_the_order() {
+    let mut outbox: Outbox<Msg> = Outbox::from_config(&config(false, false, 8, 4));
+    for id in 0..5 {
+        outbox.accept(Msg { id, len: 2 }).expect("room");
+    }
+    let taken = outbox.take_buffered_where(|msg| msg.id % 2 == 1);
+    assert_eq!(taken, [Msg { id: 1, len: 2 }, Msg { id: 3, len: 2 }]);
+    assert_eq!(outbox.buffered(), 3);
+    assert_eq!(outbox.buffered_bytes(), 6);
+    let ids: Vec<usize> = outbox.iter_buffered().map(|msg| msg.id).collect();
+    assert_eq!(ids, [0, 2, 4]);
+}

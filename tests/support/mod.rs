@@ -12,6 +12,8 @@
 #![allow(dead_code)]
 
 mod accounting;
+mod crash;
+mod example;
 mod ledger;
 mod proxies;
 mod proxy;
@@ -43,6 +45,12 @@ pub(crate) use server::*;
 // Only the hostile-server tests use the verdicts.
 #[allow(unused_imports)]
 pub(crate) use verdict::*;
+// Only crash tests kill and restart child processes.
+#[allow(unused_imports)]
+pub(crate) use crash::*;
+// Only the tests that run an example as a child process build one.
+#[allow(unused_imports)]
+pub(crate) use example::*;
 // Only the transport tests use real proxies and the TLS echo server.
 #[allow(unused_imports)]
 pub(crate) use proxies::*;

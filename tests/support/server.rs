@@ -108,7 +108,8 @@ fn lock(shared: &Mutex<State>) -> MutexGuard<'_, State> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// A WebSocket server on `127.0.0.1` with an endpoint at `/ws`. See the module docs.
+/// A WebSocket server on `127.0.0.1` with an endpoint at `/ws` (and the same one at
+/// `/bots/{name}`, where the operator bot connects). See the module docs.
 ///
 /// Dropping it kills its sessions and stops the server without waiting.
 #[derive(Debug)]
@@ -152,6 +153,12 @@ impl TestServer {
     /// The WebSocket URL, `ws://127.0.0.1:PORT/ws`.
     pub(crate) fn url(&self) -> String {
         format!("ws://127.0.0.1:{}/ws", self.port())
+    }
+
+    /// The server's base URL, `ws://127.0.0.1:PORT`, as the operator bot's `--url` takes
+    /// it.
+    pub(crate) fn base_url(&self) -> String {
+        format!("ws://127.0.0.1:{}", self.port())
     }
 
     /// Stops accepting and drops every open connection abruptly (TCP closed, no close
@@ -324,6 +331,8 @@ impl TestServer {
             App::new()
                 .app_data(data.clone())
                 .service(web::resource("/ws").to(ws_endpoint))
+                // The operator bot's path, for the tests that run it against this server.
+                .service(web::resource("/bots/{name}").to(ws_endpoint))
         })
         .workers(1)
         .disable_signals()

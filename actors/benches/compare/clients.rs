@@ -13,8 +13,8 @@ use futures_util::stream::{FuturesUnordered, SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tether_actix::message::{self, Delivery, OutgoingBatch};
 use tether_actix::{
-    ByteString, ConnectionActor, ConnectionState, DeliveryError, Incoming, IncomingBatch,
-    ResiliencyConfigBuilder, StateChanged,
+    ByteString, ConnectionActor, ConnectionBuilder, ConnectionState, DeliveryError, Incoming,
+    IncomingBatch, ResiliencyConfigBuilder, StateChanged,
 };
 use tokio::sync::Notify;
 
@@ -150,6 +150,18 @@ impl Probe {
     ) -> Addr<ConnectionActor> {
         ConnectionActor::builder(url)
             .configure(configure)
+            .on_incoming_batch(self.addr.clone().recipient())
+            .on_state(self.addr.clone().recipient())
+            .start()
+            .expect("valid connection config")
+            .into_addr()
+    }
+
+    /// Starts `builder`'s connection with this probe subscribed to `IncomingBatch`: for
+    /// connections configured beyond a URL (a durable one, say).
+    #[allow(dead_code)]
+    pub(crate) fn start_batched(&self, builder: ConnectionBuilder) -> Addr<ConnectionActor> {
+        builder
             .on_incoming_batch(self.addr.clone().recipient())
             .on_state(self.addr.clone().recipient())
             .start()

@@ -15,8 +15,10 @@ use tether::{
 use super::dialer::{Customize, Dialer, TlsConfig};
 use super::endpoints::Endpoints;
 use super::inbox::Inbox;
+use super::journal::Journal;
 use super::lifecycle::Attempts;
 use super::metrics::Meter;
+use super::outbound::Outbound;
 use super::setup::Setup;
 use super::ConnectionActor;
 use crate::subscribers::Subscribers;
@@ -59,6 +61,9 @@ pub struct ConnectionBuilder {
     tls: Option<TlsConfig>,
     transport: TransportConfig,
     setup: Option<Setup>,
+    /// The directory of the durable store, in durable mode.
+    #[cfg(feature = "durable")]
+    durable: Option<std::path::PathBuf>,
 }
 
 impl ConnectionBuilder {
@@ -78,6 +83,8 @@ impl ConnectionBuilder {
             tls: None,
             transport: TransportConfig::default(),
             setup: None,
+            #[cfg(feature = "durable")]
+            durable: None,
         }
     }
 
@@ -86,6 +93,32 @@ impl ConnectionBuilder {
     /// their [`ConnectionId`] alone. An empty name is a [`BuildError::EmptyName`].
     pub fn name(mut self, name: impl Into<Arc<str>>) -> Self {
         self.name = Some(name.into());
+        self
+    }
+
+    /// Keep the outbox on disk, in an embedded SQLite store under `dir` named after the
+    /// connection's [`name`](Self::name) (required), so it survives a crash or restart
+    /// of the process.
+    ///
+    /// - `build` opens the store; whatever a previous process left is written first, in
+    ///   order, before anything new. A store that cannot be used is a
+    ///   [`BuildError::Durable`], never an empty outbox.
+    /// - An `Outgoing` answered [`Buffered`](crate::message::Delivery::Buffered) or
+    ///   [`Sent`](crate::message::Delivery::Sent) is on disk. The messages accepted in one
+    ///   mailbox drain (or while the previous group was being committed) are committed
+    ///   together (one `fsync`), on a thread of the store's own, before any of them is
+    ///   written or answered; a failed commit hands them back as
+    ///   [`DeliveryError::NotPersisted`](crate::DeliveryError::NotPersisted).
+    /// - Confirmed messages leave the store, and so do messages handed back (evicted,
+    ///   closed, failed, unconfirmed at-most-once). When the actor ends without `Close`
+    ///   (its last address dropped, its system stopped, or its process killed), what it
+    ///   held stays on disk for the next process.
+    ///
+    /// Delivery is at-least-once across restarts: a message written just before the
+    /// process ended, but not yet confirmed, is written again by the next one.
+    #[cfg(feature = "durable")]
+    pub fn durable(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.durable = Some(dir.into());
         self
     }
 
@@ -365,12 +398,12 @@ impl ConnectionBuilder {
     }
 
     /// Validate everything and build the actor, without starting it.
-    pub fn build(self) -> Result<ConnectionActor, BuildError> {
+    pub fn build(mut self) -> Result<ConnectionActor, BuildError> {
         let targets = self.targets()?;
         if let Some(name) = self.invalid_header {
             return Err(BuildError::InvalidHeader { name });
         }
-        let config = self.config?;
+        let config = std::mem::replace(&mut self.config, Ok(ResiliencyConfig::default()))?;
         let mailbox_capacity = self
             .mailbox_capacity
             .unwrap_or(config.message_buffer_size());
@@ -385,6 +418,8 @@ impl ConnectionBuilder {
             return Err(BuildError::EmptyName);
         }
         let target = targets[0].clone();
+        let mut outbox = Outbox::from_config(&config);
+        let journal = self.open_journal(&mut outbox)?;
         let id = ConnectionId::next();
         let span = tracing::info_span!(
             "tether.connection",
@@ -413,9 +448,10 @@ impl ConnectionBuilder {
         let dialer = Endpoints::new(dialers, self.credentials).ok_or(BuildError::NoEndpoint)?;
         Ok(ConnectionActor {
             id,
-            name: self.name,
+            name: self.name.clone(),
             machine,
-            outbox: Outbox::from_config(&config),
+            outbox,
+            journal,
             inbox: Inbox::new(id, config.read_ahead_bytes()),
             orphans: Default::default(),
             backoff,
@@ -450,6 +486,33 @@ impl ConnectionBuilder {
                 Target::parse(url).map_err(|error| BuildError::at_endpoint(several, index, error))
             })
             .collect()
+    }
+
+    /// The durable store, with what it holds restored to the front of `outbox`.
+    #[cfg(feature = "durable")]
+    fn open_journal(&self, outbox: &mut Outbox<Outbound>) -> Result<Journal, BuildError> {
+        let Some(dir) = self.durable.as_ref() else {
+            return Ok(Journal::default());
+        };
+        let name = self.name.as_deref().ok_or(BuildError::DurableWithoutName)?;
+        let store = crate::durable::DurableStore::open(dir, name)?;
+        let (journal, restored) = Journal::open(store)?;
+        outbox.restore(
+            restored
+                .into_iter()
+                .map(|record| {
+                    let mut item = Outbound::buffered(record.payload);
+                    item.set_seq(record.seq);
+                    item
+                })
+                .collect(),
+        );
+        Ok(journal)
+    }
+
+    #[cfg(not(feature = "durable"))]
+    fn open_journal(&self, _outbox: &mut Outbox<Outbound>) -> Result<Journal, BuildError> {
+        Ok(Journal::default())
     }
 
     /// Validate, build and start the actor under an actix [`Supervisor`](actix::Supervisor)

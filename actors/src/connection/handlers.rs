@@ -19,14 +19,15 @@ const MAX_UNDELIVERED_BACKLOG: usize = 64;
 impl Handler<message::Outgoing> for ConnectionActor {
     type Result = OutgoingReply;
 
-    fn handle(&mut self, send: message::Outgoing, _ctx: &mut Context<Self>) -> OutgoingReply {
+    fn handle(&mut self, send: message::Outgoing, ctx: &mut Context<Self>) -> OutgoingReply {
         let wants_confirmation = send.wants_confirmation();
         let payload = send.into_payload();
         if let Some(refusal) = self.refusal() {
             return OutgoingReply::refused(refusal(payload), &self.orphans);
         }
         let connected = self.is_ready();
-        if !(connected || wants_confirmation) {
+        let durable = self.journal.is_durable();
+        if !(connected || wants_confirmation || durable) {
             // Nobody needs to wait: the answer is known now.
             return match self.admit(Outbound::buffered(payload)) {
                 Ok(()) => OutgoingReply::now(Delivery::Buffered),
@@ -37,7 +38,11 @@ impl Handler<message::Outgoing> for ConnectionActor {
         let item = Outbound::awaiting(payload, Reply::One(slot.clone()), wants_confirmation)
             .buffered_if(!connected);
         match self.admit(item) {
-            Ok(()) => OutgoingReply::later(slot),
+            Ok(()) => {
+                // Durable mode: answered once on disk, at the end of this drain.
+                self.schedule_commit(ctx);
+                OutgoingReply::later(slot)
+            }
             Err(refused) => OutgoingReply::refused(refused, &self.orphans),
         }
     }
@@ -46,18 +51,19 @@ impl Handler<message::Outgoing> for ConnectionActor {
 impl Handler<OutgoingBatch> for ConnectionActor {
     type Result = BatchReply;
 
-    fn handle(&mut self, batch: OutgoingBatch, _ctx: &mut Context<Self>) -> BatchReply {
+    fn handle(&mut self, batch: OutgoingBatch, ctx: &mut Context<Self>) -> BatchReply {
         let wants_confirmation = batch.wants_confirmation();
         let payloads = batch.into_payloads();
         let slot = BatchSlot::new(payloads.len(), self.orphans.clone());
         let refusal = self.refusal();
         let connected = self.is_ready();
+        let durable = self.journal.is_durable();
         for (index, payload) in payloads.into_iter().enumerate() {
             if let Some(refusal) = refusal {
                 slot.answer(index, Err(refusal(payload)));
                 continue;
             }
-            let answered_now = !(connected || wants_confirmation);
+            let answered_now = !(connected || wants_confirmation || durable);
             let item = if answered_now {
                 Outbound::buffered(payload)
             } else {
@@ -74,6 +80,9 @@ impl Handler<OutgoingBatch> for ConnectionActor {
                 Err(refused) => slot.answer(index, Err(refused)),
             }
         }
+        // Durable mode: the batch is committed with everything else this mailbox drain
+        // accepts, in one commit, before any of it is answered or written.
+        self.schedule_commit(ctx);
         self.settle_orphans();
         BatchReply::new(slot)
     }
@@ -92,7 +101,9 @@ impl ConnectionActor {
 
     /// Takes a message into the outbox and wakes the writer; a full buffer refuses it,
     /// handing it back.
-    fn admit(&mut self, item: Outbound) -> Result<(), DeliveryError> {
+    fn admit(&mut self, mut item: Outbound) -> Result<(), DeliveryError> {
+        let seq = self.journal.stage(item.payload());
+        item.set_seq(seq);
         // Under `DropOldest`, an eviction is reported to the undelivered subscribers;
         // while they are this far behind, the new message is refused instead, so that
         // the sender learns and nothing piles up unseen.
@@ -117,6 +128,7 @@ impl ConnectionActor {
                 Ok(())
             }
             Err(full) => {
+                self.journal.discard(&[seq]);
                 self.counters.rejected += 1;
                 let reason = full.reason();
                 let message = full.into_inner().into_payload();

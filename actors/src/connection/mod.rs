@@ -28,6 +28,7 @@ mod frame_limit;
 mod handlers;
 mod heartbeat;
 mod inbox;
+mod journal;
 mod lifecycle;
 mod link;
 mod metrics;
@@ -81,6 +82,8 @@ pub struct ConnectionActor {
     attempts: Attempts,
     /// Every outbound message, from `Outgoing` to confirmation or hand-back.
     outbox: Outbox<Outbound>,
+    /// The durable store of the outbox, in durable mode, and the messages' numbers.
+    journal: journal::Journal,
     /// Incoming messages on their way to slow subscribers.
     inbox: Inbox,
     /// Errors of batch messages whose sender stopped waiting, to report as undelivered.

@@ -42,6 +42,8 @@ pub(crate) struct Outbound {
     wants_confirmation: bool,
     /// Buffered while the link was down: writing it counts as a flush.
     was_buffered: bool,
+    /// Its number in the outbox (and in the durable store), in acceptance order.
+    seq: u64,
 }
 
 impl Outbound {
@@ -53,6 +55,7 @@ impl Outbound {
             reply: Some(reply),
             wants_confirmation,
             was_buffered: false,
+            seq: 0,
         }
     }
 
@@ -63,6 +66,7 @@ impl Outbound {
             reply: None,
             wants_confirmation: false,
             was_buffered: true,
+            seq: 0,
         }
     }
 
@@ -70,6 +74,14 @@ impl Outbound {
     pub(crate) fn buffered_if(mut self, down: bool) -> Self {
         self.was_buffered |= down;
         self
+    }
+
+    pub(crate) fn set_seq(&mut self, seq: u64) {
+        self.seq = seq;
+    }
+
+    pub(crate) fn seq(&self) -> u64 {
+        self.seq
     }
 
     pub(crate) fn payload(&self) -> &Payload {

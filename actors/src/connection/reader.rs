@@ -115,6 +115,9 @@ impl ConnectionActor {
                         // The window has room again.
                         link.wake_writer();
                     }
+                    if let Some(last) = confirmed.last() {
+                        self.journal.confirmed_through(last.seq());
+                    }
                     self.counters.confirmed += confirmed.len() as u64;
                     for mut item in confirmed {
                         item.confirmed();

@@ -57,8 +57,11 @@ impl ConnectionActor {
     /// back (at-most-once); senders waiting only for the write learn that their
     /// message stays buffered for the next connection.
     pub(super) fn settle_lost_link(&mut self) {
+        // "Buffered" below promises the disk: what was accepted goes there first.
+        self.commit_staged_now();
         let lost = self.outbox.link_lost();
         self.counters.unconfirmed += lost.unconfirmed as u64;
+        self.discard(&lost.handed_back);
         for item in lost.handed_back {
             self.reject(
                 item,
@@ -76,8 +79,21 @@ impl ConnectionActor {
     }
 
     /// The connection ends: everything still held is handed back.
+    ///
+    /// Durable mode: they leave the store, except when the actor ends without `Close`
+    /// (`Abandoned`): then they stay on disk for the next process, committed first if
+    /// they were still staged.
     pub(super) fn hand_back_all(&mut self, ending: Ending) {
+        if ending == Ending::Abandoned {
+            self.commit_staged_now();
+        } else {
+            self.journal.remove_confirmed();
+        }
         let all = self.outbox.hand_back_all();
+        if ending != Ending::Abandoned {
+            self.discard(&all.unconfirmed);
+            self.discard(&all.buffered);
+        }
         self.counters.unconfirmed += all.unconfirmed.len() as u64;
         self.counters.undelivered += all.buffered.len() as u64;
         let (error, why) = ending.unconfirmed();
@@ -94,6 +110,7 @@ impl ConnectionActor {
 
     /// Messages evicted from the full buffer by newer ones (`DropOldest`).
     pub(super) fn settle_evicted(&mut self, evicted: Vec<Outbound>) {
+        self.discard(&evicted);
         for old in evicted {
             self.counters.evicted += 1;
             self.reject(old, DeliveryError::Evicted, UndeliveredReason::Evicted);
@@ -119,14 +136,23 @@ impl ConnectionActor {
                 DeliveryError::Failed(_) => UndeliveredReason::Failed,
                 DeliveryError::Unconfirmed(_) => UndeliveredReason::Unconfirmed,
                 DeliveryError::Interrupted(_) => UndeliveredReason::Abandoned,
+                DeliveryError::NotPersisted(_) => UndeliveredReason::NotPersisted,
             };
             self.publish_undelivered(error.into_message(), why);
         }
     }
 
+    /// Messages handed back leave the durable store.
+    fn discard(&mut self, items: &[Outbound]) {
+        if self.journal.is_durable() && !items.is_empty() {
+            let seqs: Vec<u64> = items.iter().map(Outbound::seq).collect();
+            self.journal.discard(&seqs);
+        }
+    }
+
     /// Answers the waiting sender with `error`, or reports the message as undelivered
     /// when nobody waits.
-    fn reject(
+    pub(super) fn reject(
         &mut self,
         item: Outbound,
         error: fn(Payload) -> DeliveryError,

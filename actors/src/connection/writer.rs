@@ -15,6 +15,7 @@ use awc::error::WsProtocolError;
 
 use tether::Outbox;
 
+use super::journal::Journal;
 use super::link::{self, Link};
 use super::outbound::Outbound;
 use super::setup::SetupPhase;
@@ -30,6 +31,9 @@ impl ConnectionActor {
         ctx: &mut Context<Self>,
         task: &mut task::Context<'_>,
     ) -> Poll<()> {
+        // Durable mode: messages are written once on disk (the commit at the end of the
+        // drain that accepted them wakes this writer); confirmed ones leave the store.
+        self.journal.remove_confirmed();
         let step = self.write_ready(generation, task);
         self.settle_orphans();
         self.sync_meter();
@@ -101,6 +105,7 @@ impl ConnectionActor {
             outbox,
             counters,
             span,
+            journal,
             ..
         } = self;
         let Some(link) = link::current(link, generation) else {
@@ -113,7 +118,7 @@ impl ConnectionActor {
         }
         // A full window pauses data (not control frames) until a Pong makes room.
         loop {
-            match write_frames(link, outbox, counters, span, task) {
+            match write_frames(link, outbox, journal, counters, span, task) {
                 Some(step) => return step,
                 None if outbox.wants_flush_checkpoint() => {
                     // This flush carries its own confirmation ping.
@@ -173,6 +178,7 @@ fn write_setup(
 fn write_frames(
     link: &mut Link,
     outbox: &mut Outbox<Outbound>,
+    journal: &Journal,
     counters: &mut crate::Counters,
     span: &tracing::Span,
     task: &mut task::Context<'_>,
@@ -191,6 +197,11 @@ fn write_frames(
         let Some(mut next) = outbox.next_to_write() else {
             break;
         };
+        if !journal.is_writable(next.item().seq()) {
+            // Durable mode: not on disk yet; the commit's answer wakes this writer.
+            outbox.unwritten(next);
+            break;
+        }
         if let Err(error) = link.write(next.item().payload().to_frame()) {
             // Not written: it stays first in line for the next connection.
             outbox.unwritten(next);

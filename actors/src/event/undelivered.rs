@@ -48,4 +48,7 @@ pub enum UndeliveredReason {
     /// Refused because the buffer was full, in a `OutgoingBatch` whose sender had stopped
     /// waiting for the report.
     Refused,
+    /// Durable mode: the message could not be written to the durable store (the disk is
+    /// full, say), in an `OutgoingBatch` whose sender had stopped waiting.
+    NotPersisted,
 }
