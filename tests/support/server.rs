@@ -95,7 +95,8 @@ struct State {
     queries: Vec<String>,
     /// The code and reason of every close frame that had a code.
     close_frames: Vec<(u16, Option<String>)>,
-    /// Every text message with the session it arrived on, in arrival order.
+    /// Every text message with the session it arrived on, in arrival order (forgotten
+    /// with the ledger's messages by `take_received`, so a long test does not grow).
     texts_by_session: Vec<(u64, String)>,
 }
 
@@ -257,7 +258,9 @@ impl TestServer {
     /// Hands over what [`TestServer::received`] would return and forgets it, so that a
     /// long test keeps only what it has not checked yet. Counts are not reset.
     pub(crate) fn take_received(&self) -> Vec<Received> {
-        lock(&self.shared).ledger.take_messages()
+        let mut state = lock(&self.shared);
+        state.texts_by_session.clear();
+        state.ledger.take_messages()
     }
 
     /// How many data messages have been received, taken ones included.
@@ -298,7 +301,8 @@ impl TestServer {
     }
 
     /// Every text message received, with the number of the session (1, 2, ... in
-    /// handshake order) it arrived on, in arrival order.
+    /// handshake order) it arrived on, in arrival order, except those already handed
+    /// over by [`TestServer::take_received`].
     pub(crate) fn texts_by_session(&self) -> Vec<(u64, String)> {
         lock(&self.shared).texts_by_session.clone()
     }
