@@ -15,12 +15,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use support::{
-    example_binary, kill_hard, setup, wait_until, KillPlan, Received, Tally, TestServer, PATIENCE,
+    example_binary, kill_hard, setup, wait_until, KillPlan, Mode, Received, Tally, TestServer,
+    PATIENCE,
 };
 use tether_actix::durable::DurableStore;
 
 /// The feed bot's name, which names its store: `op-1` in every run.
 const NAME: &str = "op-1";
+
+/// The most events a run waits for while the hub refuses it: well below the feed's
+/// buffer of 512, so the feed never meets a full buffer.
+const HELD_WHILE_DOWN: u64 = 200;
 
 /// The sequence number of one of the bot's events, `{"seq":N,...}`.
 fn number(text: &str) -> Option<u64> {
@@ -107,7 +112,21 @@ async fn a_durable_bot_killed_ten_times_loses_nothing() {
     let plan = KillPlan::new(15, 12, 20..600);
     let accepted = Arc::new(Accepted::default());
     let mut start = 0;
-    for &moment in plan.moments() {
+    for (round, &moment) in plan.moments().iter().enumerate() {
+        // Every other run the hub refuses handshakes: the bot's events are then only
+        // buffered, on disk and nowhere else, when it is killed, and must reach the hub
+        // from the store in a later run. Fewer than the buffer holds, so none is refused.
+        let hub_down = round % 2 == 1;
+        let moment = if hub_down {
+            server.set_mode(Mode::Refuse {
+                status: 503,
+                retry_after: None,
+            });
+            moment.min(HELD_WHILE_DOWN)
+        } else {
+            server.set_mode(Mode::Echo);
+            moment
+        };
         let before = accepted.count.load(Ordering::SeqCst);
         let (mut child, reader) = spawn_bot(
             &bot,
@@ -135,6 +154,7 @@ async fn a_durable_bot_killed_ten_times_loses_nothing() {
         start = known.max(accepted.beyond.load(Ordering::SeqCst));
     }
     // A last run writes what is left, confirms it, and closes.
+    server.set_mode(Mode::Echo);
     let (mut child, reader) =
         spawn_bot(&bot, &server.base_url(), dir.path(), start, true, &accepted);
     let status = child.wait().unwrap();

@@ -13,7 +13,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use tether_actix::message::{self, Close, Delivery, OutgoingBatch};
-use tether_actix::{BuildError, ConnectionActor, ConnectionState, DeliveryError};
+use tether_actix::{BuildError, ConnectionActor, ConnectionState, DeliveryError, DeliveryMode};
 
 use crate::protocol::{encode, BotEvent, EventKind};
 use crate::timings::Timings;
@@ -102,7 +102,11 @@ pub(crate) async fn run(config: FeedConfig) -> Result<(), FeedError> {
         builder = builder.bearer_auth(token);
     }
     if let Some(dir) = &config.durable {
-        builder = builder.durable(dir);
+        // At-least-once: a message a dying link took unconfirmed stays on disk and is
+        // written again, instead of being handed back (and leaving the store).
+        builder = builder
+            .durable(dir)
+            .configure(|resiliency| resiliency.delivery(DeliveryMode::AtLeastOnce));
     }
     let connection = builder.start()?.into_addr();
     let end = config.count.map(|count| config.first.saturating_add(count));
