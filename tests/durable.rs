@@ -5,6 +5,11 @@
 
 mod support;
 
+// Shared with the store's own tests, which also remount it read-only.
+#[allow(dead_code)]
+#[path = "../actors/src/durable/tmpfs.rs"]
+mod tmpfs;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -12,7 +17,8 @@ use support::{quick, recorded, setup, wait_until, Received, PATIENCE};
 use tether_actix::durable::{DurableError, DurableStore};
 use tether_actix::message::Delivery;
 use tether_actix::message::{self, Close, OutgoingBatch};
-use tether_actix::{BuildError, ConnectionActor, ConnectionState};
+use tether_actix::{BuildError, ConnectionActor, ConnectionState, DeliveryError};
+use tmpfs::Tmpfs;
 
 fn texts(received: Vec<Received>) -> Vec<String> {
     received
@@ -232,4 +238,57 @@ async fn a_store_that_cannot_be_used_is_a_build_error() {
         std::fs::read(dir.path().join("garbage.outbox.sqlite")).unwrap(),
         vec![0x5a_u8; 8192]
     );
+}
+
+#[actix_web::test]
+async fn a_full_disk_hands_messages_back_as_not_persisted_and_space_brings_it_back() {
+    let disk = Tmpfs::mount("512k");
+    // Most of the disk is taken by something else.
+    let ballast = disk.path().join("ballast");
+    std::fs::write(&ballast, vec![0_u8; 256 * 1024]).unwrap();
+    let server = setup().await;
+    server.stop().await;
+    let connection = ConnectionActor::builder(server.url())
+        .name("feed")
+        .durable(disk.path())
+        .configure(|config| quick(config).message_buffer_size(100_000))
+        .start()
+        .expect("the store opens")
+        .into_addr();
+
+    // Kilobyte messages, buffered (the server is down) until the disk is full.
+    let (mut sent, mut accepted) = (0_usize, 0_usize);
+    let refused = loop {
+        assert!(sent < 100_000, "the disk never filled");
+        let report = connection
+            .send(OutgoingBatch::new(
+                (sent..sent + 64).map(|n| format!("{n:0>1024}")),
+            ))
+            .await
+            .expect("actor alive");
+        sent += 64;
+        accepted += report.accepted();
+        if !report.refused.is_empty() {
+            break report.refused;
+        }
+    };
+    assert!(accepted > 0, "not even one batch fitted");
+    // Every refused message comes back, as not persisted, with its payload.
+    assert_eq!(accepted + refused.len(), sent);
+    for error in &refused {
+        assert!(matches!(error, DeliveryError::NotPersisted(_)), "{error:?}");
+        assert_eq!(error.message().len(), 1024);
+    }
+
+    // Space comes back: the next message is on disk again.
+    std::fs::remove_file(&ballast).unwrap();
+    let delivery = connection
+        .send(message::Outgoing::text("after"))
+        .await
+        .expect("actor alive")
+        .expect("stored");
+    assert_eq!(delivery, Delivery::Buffered);
+    // The store is closed before the file system is unmounted.
+    drop(connection);
+    drop(reopen(disk.path(), "feed").await);
 }

@@ -14,6 +14,10 @@ use std::time::Duration;
 
 use tempfile::TempDir;
 
+#[path = "tmpfs.rs"]
+mod tmpfs;
+
+use self::tmpfs::Tmpfs;
 use super::{DurableError, DurableStore, Record};
 use crate::Payload;
 
@@ -261,54 +265,6 @@ fn a_killed_process_leaves_every_batch_it_committed_and_no_lock() {
         assert_eq!(stored % 8, 0, "a partial batch survived: {stored} records");
         assert_eq!(left, batch(0, stored), "records lost, reordered or damaged");
         assert_eq!(store.next_seq(), stored);
-    }
-}
-
-/// Runs `command` as root's tool; panics with what to install or how to run when it
-/// cannot.
-fn run(command: &mut Command) {
-    let status = command
-        .status()
-        .unwrap_or_else(|error| panic!("cannot run {command:?}: {error}"));
-    assert!(status.success(), "{command:?} failed: {status}");
-}
-
-/// A tmpfs of `size` mounted on a fresh directory, unmounted on drop. Needs root (CI
-/// runs as root); without it, the test fails saying so.
-struct Tmpfs {
-    dir: TempDir,
-}
-
-impl Tmpfs {
-    fn mount(size: &str) -> Self {
-        assert_eq!(
-            std::fs::metadata("/proc/self").unwrap().uid(),
-            0,
-            "this test mounts a tmpfs: run it as root"
-        );
-        let dir = TempDir::new().unwrap();
-        run(Command::new("mount")
-            .args(["-t", "tmpfs", "-o"])
-            .arg(format!("size={size},mode=0755"))
-            .arg("tmpfs")
-            .arg(dir.path()));
-        Self { dir }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn remount_read_only(&self) {
-        run(Command::new("mount")
-            .args(["-o", "remount,ro"])
-            .arg(self.dir.path()));
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.dir.path()).status();
     }
 }
 
