@@ -9,14 +9,13 @@ use std::time::{Duration, Instant};
 
 use std::os::unix::process::CommandExt as _;
 
-use awc::ws::Message;
-use futures_util::SinkExt as _;
 use serde_json::json;
 use tether_actix::{message, ByteString, ConnectionActor};
 
 use crate::clients::{raw_client, raw_connect, Probe, PATIENCE};
 use crate::report::{percentile, Row};
 use crate::server::BenchServer;
+use crate::throughput::paired_round_trips;
 use crate::{Outcome, Sizes};
 
 /// A tinyproxy process on a free port; killed (with its process group) on drop.
@@ -102,38 +101,17 @@ pub(crate) async fn proxied_round_trip(sizes: &Sizes) -> Outcome {
     let text = ByteString::from("x".repeat(64));
 
     let warm = 200;
-    let mut tether_us = Vec::new();
-    let mut raw_us = Vec::new();
-    for i in 0..warm + sizes.round_trips {
-        for tether_turn in [i % 2 == 0, i % 2 == 1] {
-            let sample = if tether_turn {
-                probe.expect_total(probe.received() + 1);
-                let start = Instant::now();
-                tether
-                    .send(message::Outgoing::text(text.clone()))
-                    .await
-                    .expect("actor alive")
-                    .expect("sent");
-                probe.reached().await - start
-            } else {
-                let start = Instant::now();
-                raw.sink
-                    .send(Message::Text(text.clone()))
-                    .await
-                    .expect("raw write");
-                raw.next_data().await.expect("raw echo");
-                start.elapsed()
-            };
-            if i >= warm {
-                let us = sample.as_secs_f64() * 1e6;
-                if tether_turn {
-                    tether_us.push(us);
-                } else {
-                    raw_us.push(us);
-                }
-            }
-        }
-    }
+    // Pairs alternate which client goes first.
+    let (tether_us, raw_us) = paired_round_trips(
+        &tether,
+        &probe,
+        &mut raw,
+        &text,
+        warm + sizes.round_trips,
+        warm,
+        |i| i % 2 == 0,
+    )
+    .await;
     tether.send(message::Close).await.ok();
     for p in [50.0, 99.0] {
         outcome.rows.push(

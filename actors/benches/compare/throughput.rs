@@ -6,15 +6,16 @@
 
 use std::time::{Duration, Instant};
 
+use actix::Addr;
 use awc::ws::Message;
 use futures_util::SinkExt as _;
 use serde_json::json;
 use tether_actix::message;
-use tether_actix::{ByteString, ConnectionState};
+use tether_actix::{ByteString, ConnectionActor, ConnectionState};
 
 use crate::clients::{
     raw_client, raw_connect, tether_do_send_many, tether_send_batches, tether_send_many, Probe,
-    TungsteniteConn, PATIENCE,
+    RawConn, TungsteniteConn, PATIENCE,
 };
 use crate::report::{median, percentile, Row};
 use crate::server::BenchServer;
@@ -267,39 +268,16 @@ pub(crate) async fn round_trip(sizes: &Sizes) -> Outcome {
     // Pairs alternate between the clients (ABBA), so noise from elsewhere on the
     // machine lands on both alike; the first 200 of each are a warm-up.
     let warm = 200;
-    let mut tether_us = Vec::new();
-    let mut raw_us = Vec::new();
-    for i in 0..warm + sizes.round_trips {
-        for tether_turn in [tether_first(i), !tether_first(i)] {
-            let sample = if tether_turn {
-                probe.expect_total(probe.received() + 1);
-                let start = Instant::now();
-                tether
-                    .send(message::Outgoing::text(text.clone()))
-                    .await
-                    .expect("actor alive")
-                    .expect("sent");
-                // The subscriber's handler stamps the echo's arrival.
-                probe.reached().await - start
-            } else {
-                let start = Instant::now();
-                raw.sink
-                    .send(Message::Text(text.clone()))
-                    .await
-                    .expect("raw write");
-                raw.next_data().await.expect("raw echo");
-                start.elapsed()
-            };
-            if i >= warm {
-                let us = sample.as_secs_f64() * 1e6;
-                if tether_turn {
-                    tether_us.push(us);
-                } else {
-                    raw_us.push(us);
-                }
-            }
-        }
-    }
+    let (tether_us, raw_us) = paired_round_trips(
+        &tether,
+        &probe,
+        &mut raw,
+        &text,
+        warm + sizes.round_trips,
+        warm,
+        tether_first,
+    )
+    .await;
     tether.send(message::Close).await.ok();
     let mut outcome = Outcome::default();
     for (p, slack) in [(50.0, 10.0), (99.0, 50.0)] {
@@ -410,4 +388,52 @@ pub(crate) async fn flush(sizes: &Sizes) -> Outcome {
         ));
     }
     outcome
+}
+
+/// `rounds` round trips on each client, a pair a round in the order `tether_first`
+/// gives, each a request and its echo; the latencies in µs after the first `warm`
+/// rounds, tether's then raw awc's.
+pub(crate) async fn paired_round_trips(
+    tether: &Addr<ConnectionActor>,
+    probe: &Probe,
+    raw: &mut RawConn,
+    text: &ByteString,
+    rounds: u64,
+    warm: u64,
+    tether_first: fn(u64) -> bool,
+) -> (Vec<f64>, Vec<f64>) {
+    let mut tether_us = Vec::new();
+    let mut raw_us = Vec::new();
+    for i in 0..rounds {
+        for tether_turn in [tether_first(i), !tether_first(i)] {
+            let sample = if tether_turn {
+                probe.expect_total(probe.received() + 1);
+                let start = Instant::now();
+                tether
+                    .send(message::Outgoing::text(text.clone()))
+                    .await
+                    .expect("actor alive")
+                    .expect("sent");
+                // The subscriber's handler stamps the echo's arrival.
+                probe.reached().await - start
+            } else {
+                let start = Instant::now();
+                raw.sink
+                    .send(Message::Text(text.clone()))
+                    .await
+                    .expect("raw write");
+                raw.next_data().await.expect("raw echo");
+                start.elapsed()
+            };
+            if i >= warm {
+                let us = sample.as_secs_f64() * 1e6;
+                if tether_turn {
+                    tether_us.push(us);
+                } else {
+                    raw_us.push(us);
+                }
+            }
+        }
+    }
+    (tether_us, raw_us)
 }
