@@ -12,6 +12,7 @@ use tether::ResiliencyConfig;
 use url::Url;
 
 use super::retry_after::{CaptureRetryAfter, RetryAfterSlot};
+use crate::credentials::header_names;
 use crate::target::Target;
 pub(crate) use crate::transport::clients::TlsConfig;
 use crate::transport::clients::{self, SharedClient};
@@ -246,14 +247,7 @@ impl fmt::Debug for Dialer {
             .field("target", &self.target)
             .field("transport", self.client.transport())
             .field("pin", &self.pin)
-            .field(
-                "headers",
-                &self
-                    .headers
-                    .iter()
-                    .map(|(name, _)| name)
-                    .collect::<Vec<_>>(),
-            )
+            .field("headers", &header_names(&self.headers))
             .field("customized", &self.customize.is_some())
             .field("max_message_size", &self.max_message_size)
             .field("max_retry_after", &self.max_retry_after)

@@ -8,4 +8,5 @@ mod set;
 pub use attempt::Attempt;
 pub use error::CredentialsError;
 pub use provider::CredentialsProvider;
+pub(crate) use set::header_names;
 pub use set::Credentials;

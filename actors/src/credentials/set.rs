@@ -74,14 +74,7 @@ impl Credentials {
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")
-            .field(
-                "headers",
-                &self
-                    .headers
-                    .iter()
-                    .map(|(name, _)| name)
-                    .collect::<Vec<_>>(),
-            )
+            .field("headers", &header_names(&self.headers))
             .field(
                 "query",
                 &self.query.iter().map(|(key, _)| key).collect::<Vec<_>>(),
@@ -89,4 +82,9 @@ impl fmt::Debug for Credentials {
             .field("invalid_header", &self.invalid_header)
             .finish()
     }
+}
+
+/// The names of `headers`, for `Debug` output that must not show their values.
+pub(crate) fn header_names(headers: &[(HeaderName, HeaderValue)]) -> Vec<&HeaderName> {
+    headers.iter().map(|(name, _)| name).collect()
 }
