@@ -5,12 +5,13 @@
 //! no-op and the sequence numbers are only counted.
 //!
 //! Group commit: messages accepted during one mailbox drain (or one `OutgoingBatch`) are
-//! staged, then handed to the store's own thread in one
-//! [`DurableStore::append_batch`](crate::durable::DurableStore::append_batch), one
-//! `fsync`. One append is in flight at a time: what the actor accepts meanwhile is the
-//! next group, committed as soon as the previous one is on disk. No message is written
-//! to the socket or answered before its group is on disk.
+//! staged, then handed to the store's own thread as one append at the end of the
+//! drain. The thread makes every append (and removal) that queued up while it was busy
+//! in one transaction, one `fsync`, so groups grow with the load. No message is
+//! written to the socket or answered before its group is on disk.
 
+#[cfg(feature = "durable")]
+use std::collections::VecDeque;
 #[cfg(feature = "durable")]
 use std::future::Future as _;
 use std::pin::Pin;
@@ -38,9 +39,9 @@ pub(super) struct Journal {
     /// Accepted, not yet handed to the store, in sequence order.
     #[cfg(feature = "durable")]
     staged: Vec<Record>,
-    /// The append the store's thread is working on.
+    /// The appends given to the store's thread and not yet answered, in order.
     #[cfg(feature = "durable")]
-    in_flight: Option<InFlight>,
+    in_flight: VecDeque<InFlight>,
     /// Confirmed up to here, not yet removed: removals wait for the next commit, so
     /// that the confirmations of one drain cost one removal.
     confirmed: Option<u64>,
@@ -82,7 +83,7 @@ impl Journal {
             durable_below: next_seq,
             committer: Some(Committer::start(store)?),
             staged: Vec::new(),
-            in_flight: None,
+            in_flight: VecDeque::new(),
             confirmed: None,
             commit_scheduled: false,
         };
@@ -139,86 +140,79 @@ impl Journal {
         }
     }
 
-    /// Hands every staged message to the store's thread in one append, unless an
-    /// append is in flight (the staged ones are then the next group). Returns whether
-    /// an append was started, to be waited for with [`poll_appended`](Self::poll_appended).
+    /// Hands every staged message to the store's thread as one append, after the
+    /// removal of what was confirmed meanwhile. Returns whether a waiter for the answers
+    /// must be started ([`poll_appended`](Self::poll_appended) until it says `None`):
+    /// an append into an empty queue needs one, the later ones are settled by it.
     pub(super) fn begin_commit(&mut self) -> bool {
         self.commit_scheduled = false;
         self.remove_confirmed();
         #[cfg(feature = "durable")]
         if let Some(committer) = self.committer.as_ref() {
-            if self.in_flight.is_some() || self.staged.is_empty() {
+            if self.staged.is_empty() {
                 return false;
             }
             let staged = std::mem::take(&mut self.staged);
             let (first, last) = (staged[0].seq, staged[staged.len() - 1].seq);
             let appended = committer.append(staged);
-            self.in_flight = Some(InFlight {
+            self.in_flight.push_back(InFlight {
                 first,
                 last,
                 appended,
             });
-            return true;
+            // A waiter that found the queue empty has ended, or ends at its next poll.
+            return self.in_flight.len() == 1;
         }
         false
     }
 
-    /// The outcome of the append in flight, once the store's thread answered; `None`
-    /// when none is in flight (any more).
+    /// The outcome of the oldest append in flight, once the store's thread answered;
+    /// `None` when none is in flight any more (the waiter then ends).
     pub(super) fn poll_appended(&mut self, task: &mut task::Context<'_>) -> Poll<Option<Outcome>> {
         #[cfg(feature = "durable")]
-        if let Some(in_flight) = self.in_flight.as_mut() {
+        if let Some(in_flight) = self.in_flight.front_mut() {
             let answer = match Pin::new(&mut in_flight.appended).poll(task) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(answer) => answer.ok(),
             };
-            return Poll::Ready(Some(self.settle_in_flight(answer)));
+            return Poll::Ready(Some(self.settle_oldest(answer)));
         }
         #[cfg(not(feature = "durable"))]
         let _ = task;
         Poll::Ready(None)
     }
 
-    /// Commits everything now, waiting for the disk: the append in flight, then the
-    /// staged messages. For the moments the actor must answer `Buffered` at once, or
+    /// Commits everything now, waiting for the disk: the staged messages, after the
+    /// appends in flight. For the moments the actor must answer `Buffered` at once, or
     /// ends. Returns the outcomes in commit order.
     pub(super) fn commit_now(&mut self) -> Vec<Outcome> {
         #[cfg_attr(not(feature = "durable"), allow(unused_mut))]
         let mut outcomes = Vec::new();
         #[cfg(feature = "durable")]
-        if let Some(committer) = self.committer.as_ref() {
-            committer.wait_idle();
-            if let Some(outcome) = self.try_settle_in_flight() {
-                outcomes.push(outcome);
+        if self.committer.is_some() {
+            self.begin_commit();
+            if let Some(committer) = self.committer.as_ref() {
+                committer.wait_idle();
             }
-            if self.begin_commit() {
-                if let Some(committer) = self.committer.as_ref() {
-                    committer.wait_idle();
-                }
-                if let Some(outcome) = self.try_settle_in_flight() {
-                    outcomes.push(outcome);
-                }
+            while let Some(in_flight) = self.in_flight.front_mut() {
+                let answer = match in_flight.appended.try_recv() {
+                    Ok(result) => Some(result),
+                    Err(TryRecvError::Closed) => None,
+                    // Not reached: the thread answers every job before the barrier
+                    // first. Were it, the waiter would settle the rest.
+                    Err(TryRecvError::Empty) => break,
+                };
+                outcomes.push(self.settle_oldest(answer));
             }
         }
         outcomes
     }
 
-    /// The append in flight's outcome, if its answer is there.
+    /// Ends the oldest append in flight with the store thread's answer (`None`: the
+    /// thread ended without one).
     #[cfg(feature = "durable")]
-    fn try_settle_in_flight(&mut self) -> Option<Outcome> {
-        let answer = self.in_flight.as_mut()?.appended.try_recv();
-        match answer {
-            Err(TryRecvError::Empty) => None,
-            Ok(result) => Some(self.settle_in_flight(Some(result))),
-            Err(TryRecvError::Closed) => Some(self.settle_in_flight(None)),
-        }
-    }
-
-    /// Ends the append in flight with the store thread's answer (`None`: the thread
-    /// ended without one).
-    #[cfg(feature = "durable")]
-    fn settle_in_flight(&mut self, answer: Option<Result<(), DurableError>>) -> Outcome {
-        let Some(InFlight { first, last, .. }) = self.in_flight.take() else {
+    fn settle_oldest(&mut self, answer: Option<Result<(), DurableError>>) -> Outcome {
+        let Some(InFlight { first, last, .. }) = self.in_flight.pop_front() else {
             return Ok((0, 0));
         };
         // A failed group leaves the outbox: the numbers after it may be written.
@@ -277,7 +271,8 @@ impl Journal {
     }
 }
 
-/// Waits for the append in flight, then settles it on the actor.
+/// Settles the appends in flight on the actor, oldest first, as the store's thread
+/// answers them; ends when none is left.
 #[derive(Debug)]
 struct AppendWait;
 
@@ -287,18 +282,14 @@ impl ActorFuture<ConnectionActor> for AppendWait {
     fn poll(
         self: Pin<&mut Self>,
         act: &mut ConnectionActor,
-        ctx: &mut Context<ConnectionActor>,
+        _ctx: &mut Context<ConnectionActor>,
         task: &mut task::Context<'_>,
     ) -> Poll<()> {
-        match act.journal.poll_appended(task) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(outcome) => {
-                if let Some(outcome) = outcome {
-                    act.apply_commit(outcome);
-                    // What was accepted meanwhile is the next group.
-                    act.commit_staged(ctx);
-                }
-                Poll::Ready(())
+        loop {
+            match act.journal.poll_appended(task) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(outcome)) => act.apply_commit(outcome),
+                Poll::Ready(None) => return Poll::Ready(()),
             }
         }
     }
@@ -313,8 +304,8 @@ impl ConnectionActor {
         }
     }
 
-    /// Hands the staged messages to the store's thread in one commit, unless one is in
-    /// flight; its outcome is applied when the disk answers.
+    /// Hands the staged messages to the store's thread as one append; its outcome is
+    /// applied when the disk answers.
     pub(super) fn commit_staged(&mut self, ctx: &mut Context<Self>) {
         if self.journal.begin_commit() {
             ctx.spawn(AppendWait);

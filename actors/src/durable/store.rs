@@ -74,9 +74,21 @@ pub struct DurableStore {
     len: usize,
     /// One more than the highest sequence number ever stored.
     next_seq: u64,
-    /// Commits `fsync` (`synchronous=FULL`): false only if a removal could not set it
-    /// back, so that the next append does before it commits.
+    /// The connection's `synchronous` setting is `FULL` (commits `fsync`), not `NORMAL`:
+    /// set per commit, and only when it changes.
     synced: bool,
+}
+
+/// One change of a [`DurableStore::commit`]: several are made in one transaction, in
+/// the order given.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Change<'a> {
+    /// [`DurableStore::append_batch`]'s records.
+    Append(&'a [Record]),
+    /// [`DurableStore::remove_through`]'s bound.
+    RemoveThrough(u64),
+    /// [`DurableStore::remove`]'s sequence numbers.
+    Remove(&'a [u64]),
 }
 
 impl DurableStore {
@@ -215,63 +227,7 @@ impl DurableStore {
     /// [`DuplicateSeq`](DurableError::DuplicateSeq),
     /// [`SeqTooLarge`](DurableError::SeqTooLarge), or another failure of the file.
     pub fn append_batch(&mut self, records: &[Record]) -> Result<(), DurableError> {
-        if records.is_empty() {
-            return Ok(());
-        }
-        let mut next_seq = self.next_seq;
-        for record in records {
-            to_stored(record.seq)?;
-            next_seq = next_seq.max(record.seq + 1);
-        }
-        if !self.synced {
-            self.connection
-                .pragma_update(None, "synchronous", "FULL")
-                .map_err(|error| classify(&self.path, error))?;
-            self.synced = true;
-        }
-        let path = &self.path;
-        let sql = |error| classify(path, error);
-        let transaction = self.connection.transaction().map_err(sql)?;
-        {
-            let mut insert = transaction
-                .prepare_cached("INSERT INTO outbox (seq, kind, payload) VALUES (?1, ?2, ?3)")
-                .map_err(sql)?;
-            for record in records {
-                let kind = if record.payload.is_text() {
-                    TEXT
-                } else {
-                    BINARY
-                };
-                insert
-                    .execute(params![
-                        to_stored(record.seq)?,
-                        kind,
-                        record.payload.as_bytes()
-                    ])
-                    .map_err(|error| {
-                        if error.sqlite_error_code()
-                            == Some(rusqlite::ErrorCode::ConstraintViolation)
-                        {
-                            DurableError::DuplicateSeq {
-                                path: path.clone(),
-                                seq: record.seq,
-                            }
-                        } else {
-                            classify(path, error)
-                        }
-                    })?;
-            }
-            transaction
-                .prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'next_seq'")
-                .map_err(sql)?
-                .execute([to_stored(next_seq)?])
-                .map_err(sql)?;
-        }
-        // Dropping the transaction on any error above rolls it back.
-        transaction.commit().map_err(sql)?;
-        self.len += records.len();
-        self.next_seq = next_seq;
-        Ok(())
+        self.commit(&[Change::Append(records)]).map(|_| ())
     }
 
     /// Removes every record with a sequence number up to and including `seq`, in one
@@ -282,16 +238,7 @@ impl DurableStore {
     ///
     /// A failure of the file; nothing is removed then.
     pub fn remove_through(&mut self, seq: u64) -> Result<usize, DurableError> {
-        let through = i64::try_from(seq).unwrap_or(i64::MAX);
-        let removed = self
-            .unsynced(|connection| {
-                connection
-                    .prepare_cached("DELETE FROM outbox WHERE seq <= ?1")
-                    .and_then(|mut delete| delete.execute([through]))
-            })
-            .map_err(|error| classify(&self.path, error))?;
-        self.len = self.len.saturating_sub(removed);
-        Ok(removed)
+        self.commit(&[Change::RemoveThrough(seq)])
     }
 
     /// Removes the records with these sequence numbers, in one commit: for messages
@@ -302,46 +249,92 @@ impl DurableStore {
     ///
     /// A failure of the file; nothing is removed then.
     pub fn remove(&mut self, seqs: &[u64]) -> Result<usize, DurableError> {
-        if seqs.is_empty() {
+        self.commit(&[Change::Remove(seqs)])
+    }
+
+    /// Makes `changes` in one transaction, in order, and commits it: all of them, or
+    /// (on an error) none. Returns how many records were removed.
+    ///
+    /// A commit that appends is durable (the write-ahead log is `fsync`ed before this
+    /// returns). One that only removes does not wait for the disk (`synchronous=NORMAL`):
+    /// a removal lost to a power cut brings back messages that were confirmed or handed
+    /// back, to be sent again (a duplicate, which at-least-once allows), never a loss;
+    /// the next append's `fsync` covers it anyway, and a killed process loses nothing
+    /// the operating system already has. That saves one `fsync` per confirmation.
+    ///
+    /// # Errors
+    ///
+    /// As [`append_batch`](Self::append_batch): nothing of the transaction is stored.
+    pub(crate) fn commit(&mut self, changes: &[Change<'_>]) -> Result<usize, DurableError> {
+        let mut next_seq = self.next_seq;
+        let mut appended = 0;
+        for change in changes {
+            if let Change::Append(records) = change {
+                for record in *records {
+                    to_stored(record.seq)?;
+                    next_seq = next_seq.max(record.seq + 1);
+                }
+                appended += records.len();
+            }
+        }
+        let removes = changes.iter().any(|change| match change {
+            Change::Append(_) => false,
+            Change::RemoveThrough(_) => true,
+            Change::Remove(seqs) => !seqs.is_empty(),
+        });
+        if appended == 0 && !removes {
             return Ok(0);
         }
-        let removed = self
-            .unsynced(|connection| {
-                let transaction = connection.transaction()?;
-                let mut removed = 0;
-                {
-                    let mut delete =
-                        transaction.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?;
+        self.set_synced(appended > 0)?;
+        let path = &self.path;
+        let sql = |error| classify(path, error);
+        let transaction = self.connection.transaction().map_err(sql)?;
+        let mut removed = 0;
+        for change in changes {
+            match *change {
+                Change::Append(records) => insert(&transaction, path, records)?,
+                Change::RemoveThrough(seq) => {
+                    let through = i64::try_from(seq).unwrap_or(i64::MAX);
+                    removed += transaction
+                        .prepare_cached("DELETE FROM outbox WHERE seq <= ?1")
+                        .and_then(|mut delete| delete.execute([through]))
+                        .map_err(sql)?;
+                }
+                Change::Remove(seqs) => {
+                    let mut delete = transaction
+                        .prepare_cached("DELETE FROM outbox WHERE seq = ?1")
+                        .map_err(sql)?;
                     // A number above i64::MAX was never stored.
                     for seq in seqs.iter().filter_map(|&seq| i64::try_from(seq).ok()) {
-                        removed += delete.execute([seq])?;
+                        removed += delete.execute([seq]).map_err(sql)?;
                     }
                 }
-                transaction.commit()?;
-                Ok(removed)
-            })
-            .map_err(|error| classify(&self.path, error))?;
-        self.len = self.len.saturating_sub(removed);
+            }
+        }
+        if appended > 0 {
+            transaction
+                .prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'next_seq'")
+                .map_err(sql)?
+                .execute([to_stored(next_seq)?])
+                .map_err(sql)?;
+        }
+        // Dropping the transaction on any error above rolls it back.
+        transaction.commit().map_err(sql)?;
+        self.len = (self.len + appended).saturating_sub(removed);
+        self.next_seq = next_seq;
         Ok(removed)
     }
 
-    /// Runs a removal without waiting for the disk: `synchronous=NORMAL` for its commit
-    /// only. A removal lost to a power cut brings back messages that were confirmed or
-    /// handed back, to be sent again (a duplicate, which at-least-once allows), never a
-    /// loss; the next append's `fsync` covers it anyway, and a killed process loses
-    /// nothing the operating system already has. It saves one `fsync` per confirmation.
-    fn unsynced<R>(
-        &mut self,
-        remove: impl FnOnce(&mut Connection) -> rusqlite::Result<R>,
-    ) -> rusqlite::Result<R> {
-        self.synced = false;
-        self.connection
-            .pragma_update(None, "synchronous", "NORMAL")?;
-        let outcome = remove(&mut self.connection);
-        self.connection
-            .pragma_update(None, "synchronous", "FULL")
-            .map(|()| self.synced = true)
-            .and(outcome)
+    /// Sets `synchronous` to `FULL` (`durable`) or `NORMAL` for the next commit, unless
+    /// it already is.
+    fn set_synced(&mut self, durable: bool) -> Result<(), DurableError> {
+        if self.synced != durable {
+            self.connection
+                .pragma_update(None, "synchronous", if durable { "FULL" } else { "NORMAL" })
+                .map_err(|error| classify(&self.path, error))?;
+            self.synced = durable;
+        }
+        Ok(())
     }
 
     /// How many records the store holds.
@@ -408,4 +401,40 @@ impl DurableStore {
 /// `seq` as SQLite stores it: a signed 64-bit integer.
 fn to_stored(seq: u64) -> Result<i64, DurableError> {
     i64::try_from(seq).map_err(|_| DurableError::SeqTooLarge { seq })
+}
+
+/// Inserts `records` in `transaction`; a sequence number already stored is
+/// [`DurableError::DuplicateSeq`].
+fn insert(
+    transaction: &rusqlite::Transaction<'_>,
+    path: &Path,
+    records: &[Record],
+) -> Result<(), DurableError> {
+    let mut insert = transaction
+        .prepare_cached("INSERT INTO outbox (seq, kind, payload) VALUES (?1, ?2, ?3)")
+        .map_err(|error| classify(path, error))?;
+    for record in records {
+        let kind = if record.payload.is_text() {
+            TEXT
+        } else {
+            BINARY
+        };
+        insert
+            .execute(params![
+                to_stored(record.seq)?,
+                kind,
+                record.payload.as_bytes()
+            ])
+            .map_err(|error| {
+                if error.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) {
+                    DurableError::DuplicateSeq {
+                        path: path.to_owned(),
+                        seq: record.seq,
+                    }
+                } else {
+                    classify(path, error)
+                }
+            })?;
+    }
+    Ok(())
 }
