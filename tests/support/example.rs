@@ -29,5 +29,17 @@ pub(crate) fn example_binary(name: &str) -> PathBuf {
          first (plain `cargo test` and `cargo test --workspace` build it)",
         binary.display()
     );
+    // A filtered run (`cargo test --test NAME`) rebuilds this test but not the example,
+    // which then runs the code of an earlier build. Said on stderr, not failed: in a full
+    // run cargo may well finish the example before the test binary.
+    let modified = |path: &std::path::Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    if let (Some(example), Some(this)) = (modified(&binary), modified(&test)) {
+        if example < this {
+            eprintln!(
+                "note: example {name} was built before this test binary: if the library \
+                 changed since, run `cargo build --example {name}` first"
+            );
+        }
+    }
     binary
 }
