@@ -183,13 +183,7 @@ mod tests {
     use tempfile::TempDir;
 
     use super::*;
-    use crate::Payload;
-
-    fn batch(from: u64, to: u64) -> Vec<Record> {
-        (from..to)
-            .map(|seq| Record::new(seq, Payload::text(format!("message {seq}"))))
-            .collect()
-    }
+    use crate::durable::tests::batch;
 
     fn stored(store: &DurableStore) -> Vec<u64> {
         store

@@ -20,7 +20,7 @@ fn message(seq: u64) -> Payload {
 }
 
 /// Records `from..to`.
-fn batch(from: u64, to: u64) -> Vec<Record> {
+pub(super) fn batch(from: u64, to: u64) -> Vec<Record> {
     (from..to)
         .map(|seq| Record::new(seq, message(seq)))
         .collect()
