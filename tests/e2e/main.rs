@@ -28,6 +28,7 @@ mod proxy_harness;
 mod reconnect;
 mod reliability;
 mod server_harness;
+mod stalled_state_subscriber;
 mod stalled_subscriber;
 mod subscriptions;
 mod tls;

@@ -290,7 +290,9 @@ impl ConnectionBuilder {
         self
     }
 
-    /// Publish every state change to this recipient.
+    /// Publish every state change to this recipient, in order. The connection never
+    /// waits for it: a subscriber that falls more than 256 transitions behind misses
+    /// the oldest, and [`StateChanged::skipped`] says how many.
     pub fn on_state(mut self, recipient: Recipient<StateChanged>) -> Self {
         self.subscribers.subscribe_state(recipient);
         self

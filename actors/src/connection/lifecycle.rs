@@ -111,6 +111,7 @@ impl ConnectionActor {
             next_delay,
             unconfirmed,
             at,
+            skipped: 0,
         });
         let answer = match transition.to {
             ConnectionState::Connected => Ok(()),

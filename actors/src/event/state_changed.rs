@@ -8,7 +8,11 @@ use crate::{ConnectionId, DisconnectReason, Endpoint};
 
 /// One state transition of a connection, published to every state subscriber.
 ///
-/// Each transition is published exactly once, in the order the transitions happened.
+/// Each transition is published exactly once, in the order the transitions happened,
+/// and the connection never waits for a subscriber. A subscriber whose mailbox stays
+/// full gets the transitions later, still in order, but at most 256 wait for it: beyond
+/// that the oldest waiting one is dropped, and [`skipped`](Self::skipped) on the next one
+/// it gets says how many it missed just before that one.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, Message)]
 #[rtype(result = "()")]
@@ -36,4 +40,7 @@ pub struct StateChanged {
     pub unconfirmed: usize,
     /// When the transition happened.
     pub at: Instant,
+    /// Transitions just before this one that this subscriber did not get, its mailbox
+    /// full while too many waited for it: 0 for a subscriber that keeps up.
+    pub skipped: u64,
 }

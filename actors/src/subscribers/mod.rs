@@ -1,5 +1,9 @@
 //! The actors that receive a connection's events.
 
+mod state_feed;
+#[cfg(test)]
+mod tests;
+
 use std::cell::Cell;
 use std::rc::Rc;
 
@@ -7,12 +11,13 @@ use actix::prelude::SendError;
 use actix::{Message, Recipient};
 
 use crate::{ConnectionId, Incoming, IncomingBatch, Payload, StateChanged, Undelivered};
+use state_feed::StateFeed;
 
 /// Recipients of a connection's events, each at most once per kind. Recipients whose
 /// actor has stopped are pruned on the next publish.
 #[derive(Debug, Default)]
 pub(crate) struct Subscribers {
-    state: Vec<Recipient<StateChanged>>,
+    state: Vec<StateFeed>,
     incoming: Vec<Recipient<Incoming>>,
     incoming_batch: Vec<Recipient<IncomingBatch>>,
     undelivered: Vec<Recipient<Undelivered>>,
@@ -52,7 +57,11 @@ impl HandOver {
 impl Subscribers {
     /// Adds a state subscriber; returns `false` when it already was one.
     pub(crate) fn subscribe_state(&mut self, recipient: Recipient<StateChanged>) -> bool {
-        subscribe(&mut self.state, recipient)
+        if self.state.iter().any(|feed| *feed.recipient() == recipient) {
+            return false;
+        }
+        self.state.push(StateFeed::new(recipient));
+        true
     }
 
     /// Adds a message subscriber; returns `false` when it already was one.
@@ -72,7 +81,9 @@ impl Subscribers {
 
     /// Removes a state subscriber; returns whether it was one.
     pub(crate) fn unsubscribe_state(&mut self, recipient: &Recipient<StateChanged>) -> bool {
-        unsubscribe(&mut self.state, recipient)
+        let before = self.state.len();
+        self.state.retain(|feed| feed.recipient() != recipient);
+        self.state.len() != before
     }
 
     /// Removes a message subscriber; returns whether it was one.
@@ -102,8 +113,16 @@ impl Subscribers {
         unsubscribe(&mut self.undelivered, recipient)
     }
 
+    /// Publishes a transition to every state subscriber, in order, never waiting for
+    /// one (see [`StateFeed`]).
     pub(crate) fn publish_state(&mut self, event: StateChanged) {
-        publish(&mut self.state, event);
+        self.state.retain(StateFeed::connected);
+        if let Some((last, others)) = self.state.split_last() {
+            for feed in others {
+                feed.publish(event.clone());
+            }
+            last.publish(event);
+        }
     }
 
     /// Offers a group of incoming messages (one read's worth) to every message
@@ -204,22 +223,4 @@ where
     let before = recipients.len();
     recipients.retain(|subscribed| subscribed != recipient);
     recipients.len() != before
-}
-
-/// Sends `event` to every live recipient, returning whether there was one.
-fn publish<M>(recipients: &mut Vec<Recipient<M>>, event: M) -> bool
-where
-    M: Message<Result = ()> + std::marker::Send + Clone + 'static,
-{
-    recipients.retain(Recipient::connected);
-    // `do_send` never blocks the connection on a slow subscriber.
-    if let Some((last, rest)) = recipients.split_last() {
-        for recipient in rest {
-            recipient.do_send(event.clone());
-        }
-        last.do_send(event);
-        true
-    } else {
-        false
-    }
 }

@@ -1,0 +1,121 @@
+//! End-to-end: a state subscriber that is stuck while its connection reconnects again and
+//! again never slows the connection, holds only a bounded backlog, and, once it
+//! resumes, gets the transitions in order with `skipped` accounting for every one it
+//! missed.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::support::{recorded, setup, wait_until, Mode, PATIENCE};
+use actix::prelude::*;
+use tether_actix::message::GetStatus;
+use tether_actix::{ConnectionActor, ConnectionState, StateChanged};
+
+/// More transitions than a stuck subscriber may have waiting (256), several times over.
+const TRANSITIONS: usize = 1_500;
+
+/// Records the transitions it handles; stuck in its first handler until the gate opens.
+struct StuckStates {
+    gate: Option<Arc<tokio::sync::Notify>>,
+    got: Arc<Mutex<Vec<StateChanged>>>,
+}
+
+impl Actor for StuckStates {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.set_mailbox_capacity(1);
+    }
+}
+
+impl Handler<StateChanged> for StuckStates {
+    type Result = ();
+
+    fn handle(&mut self, change: StateChanged, ctx: &mut Context<Self>) {
+        self.got.lock().unwrap().push(change);
+        if let Some(gate) = self.gate.take() {
+            // `wait` holds this actor's mailbox shut until the gate opens.
+            ctx.wait(async move { gate.notified().await }.into_actor(self));
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_stuck_state_subscriber_misses_the_oldest_transitions_and_is_told_how_many() {
+    let server = setup().await;
+    server.set_mode(Mode::Refuse {
+        status: 503,
+        retry_after: None,
+    });
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let stuck = StuckStates {
+        gate: Some(gate.clone()),
+        got: got.clone(),
+    }
+    .start();
+    let (builder, events) = recorded(ConnectionActor::builder(server.url()).configure(|config| {
+        config
+            .base_backoff(Duration::from_millis(1))
+            .max_backoff(Duration::from_millis(2))
+            .jitter_percent(0)
+            .max_reconnect_attempts(None)
+    }));
+    let connection = builder
+        .on_state(stuck.recipient())
+        .start()
+        .expect("valid configuration")
+        .into_addr();
+
+    // Refused again and again while the subscriber is stuck: the connection goes on.
+    assert!(
+        wait_until(PATIENCE * 3, || events.states().len() >= TRANSITIONS).await,
+        "{} transitions",
+        events.states().len()
+    );
+    let status = tokio::time::timeout(PATIENCE, connection.send(GetStatus))
+        .await
+        .expect("the connection answers while its subscriber is stuck")
+        .expect("actor alive");
+    assert!(status.attempt > 100, "{status:?}");
+
+    // Let it connect, so the transitions end, then let the subscriber go.
+    server.set_mode(Mode::Echo);
+    assert!(
+        wait_until(PATIENCE, || events.current()
+            == Some(ConnectionState::Connected))
+        .await
+    );
+    gate.notify_one();
+    let all = events.states();
+    assert!(
+        wait_until(PATIENCE, || got.lock().unwrap().last().map(|c| c.at)
+            == all.last().map(|c| c.at))
+        .await,
+        "the stuck subscriber gets the latest transition once it resumes"
+    );
+
+    // Every transition the healthy subscriber saw is, for the stuck one, received or
+    // counted in the `skipped` of the next one it received, in order.
+    assert!(
+        all.iter().all(|change| change.skipped == 0),
+        "the recorder kept up"
+    );
+    let got = got.lock().unwrap();
+    let mut next = 0;
+    for change in got.iter() {
+        let index = next + change.skipped as usize;
+        let mut expected = all[index].clone();
+        expected.skipped = change.skipped;
+        assert_eq!(*change, expected, "transition {index} of {}", all.len());
+        next = index + 1;
+    }
+    assert_eq!(next, all.len(), "nothing unaccounted for at the end");
+    assert!(
+        got.len() < 300,
+        "a bounded backlog: {} of {} delivered",
+        got.len(),
+        all.len()
+    );
+    assert!(got.iter().any(|change| change.skipped > 0));
+}
