@@ -158,6 +158,46 @@ impl StateMachine {
         })
     }
 
+    /// Enters `Reconnecting` for a reconnect the application asked for, not one a
+    /// failure made necessary: it is not counted as an attempt, and it is allowed when
+    /// the attempts are used up. Legal where entering `Reconnecting` is (from
+    /// `Disconnected`).
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use tether::{ConnectionState, StateMachine};
+    ///
+    /// let mut sm = StateMachine::new(Some(1), Duration::from_secs(60));
+    /// let now = Instant::now();
+    /// sm.transition(ConnectionState::Reconnecting, now)?;
+    /// sm.transition(ConnectionState::Connecting, now)?;
+    /// sm.transition(ConnectionState::Connected, now)?;
+    /// // Not yet stable, and the one attempt is used: asked for, it still goes.
+    /// sm.transition(ConnectionState::Disconnected, now)?;
+    /// let transition = sm.reconnect_on_request()?;
+    /// assert_eq!(transition.to, ConnectionState::Reconnecting);
+    /// assert_eq!(sm.attempts(), 1);
+    /// # Ok::<(), tether::TransitionError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TransitionError::Illegal`] from any state but `Disconnected`; the machine is
+    /// unchanged.
+    pub fn reconnect_on_request(&mut self) -> Result<Transition, TransitionError> {
+        let from = self.state;
+        let to = ConnectionState::Reconnecting;
+        if !from.can_transition_to(to) {
+            return Err(TransitionError::Illegal { from, to });
+        }
+        self.state = to;
+        Ok(Transition {
+            from,
+            to,
+            attempt: self.attempts,
+        })
+    }
+
     /// Leaves a terminal state (`Closed` or `Failed`) for `Disconnected`, with the
     /// attempt counter reset: the connection starts over as if new. No
     /// [`transition`](Self::transition) leaves a terminal state; this is the one way

@@ -346,3 +346,33 @@ fn reopen_leaves_a_terminal_state_with_attempts_reset() {
     sm.transition(Closed, now).unwrap();
     assert_eq!(sm.reopen().unwrap().from, Closed);
 }
+
+#[test]
+fn a_requested_reconnect_is_not_an_attempt_and_ignores_the_limit() {
+    let start = Instant::now();
+    let mut sm = StateMachine::new(Some(2), Duration::from_secs(60));
+    failed_attempt(&mut sm, start).unwrap();
+    failed_attempt(&mut sm, start).unwrap();
+    assert_eq!(sm.attempts(), 2);
+    assert!(!sm.should_reconnect(), "both attempts used");
+    let transition = sm.reconnect_on_request().unwrap();
+    assert_eq!(
+        (transition.from, transition.to, transition.attempt),
+        (
+            ConnectionState::Disconnected,
+            ConnectionState::Reconnecting,
+            2
+        )
+    );
+    assert_eq!(sm.attempts(), 2, "not counted");
+    // Only from Disconnected, like any entry into Reconnecting.
+    sm.transition(ConnectionState::Connecting, start).unwrap();
+    assert_eq!(
+        sm.reconnect_on_request(),
+        Err(TransitionError::Illegal {
+            from: ConnectionState::Connecting,
+            to: ConnectionState::Reconnecting
+        })
+    );
+    assert_eq!(sm.state(), ConnectionState::Connecting);
+}

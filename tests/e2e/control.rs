@@ -122,6 +122,39 @@ async fn reconnect_replaces_a_live_link_at_once() {
 }
 
 #[actix_web::test]
+async fn requested_reconnects_are_not_attempts_and_never_use_up_the_limit() {
+    let server = setup().await;
+    let (connection, events) =
+        connect_handle_with(ConnectionActor::builder(server.url()), |config| {
+            config
+                .max_reconnect_attempts(Some(1))
+                // Never stable within the test: only a requested reconnect could keep
+                // the counter from growing.
+                .stable_uptime(Duration::from_secs(600))
+        });
+    connection.connected(PATIENCE).await.expect("connected");
+    for round in 2..=6 {
+        assert!(
+            connection.reconnect().await.expect("alive"),
+            "round {round}"
+        );
+        assert!(
+            events.wait_entered(Connected, round).await,
+            "{:?}",
+            events.entered()
+        );
+    }
+    assert_eq!(events.times_entered(Failed), 0, "{:?}", events.entered());
+    assert!(events
+        .states()
+        .iter()
+        .filter(|change| change.to == Reconnecting)
+        .all(|change| change.attempt == 0));
+    assert_eq!(connection.status().await.expect("alive").attempt, 0);
+    assert_eq!(server.handshakes(), 6);
+}
+
+#[actix_web::test]
 async fn close_with_a_code_and_reason_reaches_the_server() {
     let server = setup().await;
     let (connection, _events) = connect_handle(ConnectionActor::builder(server.url()));

@@ -45,6 +45,8 @@ pub(super) struct Attempts {
     last_reason: Option<DisconnectReason>,
     /// The next reconnect skips the backoff wait (`Reconnect`).
     immediate: bool,
+    /// The next reconnect was asked for (`Reconnect` on a live link): not an attempt.
+    requested: bool,
     /// The backoff timer, while Reconnecting (`Reconnect` cancels it).
     pending: Option<SpawnHandle>,
 }
@@ -65,7 +67,30 @@ impl ConnectionActor {
         unconfirmed: usize,
     ) -> bool {
         let at = Instant::now();
-        match self.machine.transition(to, at) {
+        let outcome = self.machine.transition(to, at);
+        self.publish_if_accepted(outcome, reason, next_delay, unconfirmed, at)
+    }
+
+    /// Enters Reconnecting for a `Reconnect` the application asked for, without
+    /// counting an attempt; `false` if the transition was refused.
+    fn enter_requested_reconnect(
+        &mut self,
+        reason: Option<DisconnectReason>,
+        delay: Duration,
+    ) -> bool {
+        let outcome = self.machine.reconnect_on_request();
+        self.publish_if_accepted(outcome, reason, Some(delay), 0, Instant::now())
+    }
+
+    fn publish_if_accepted(
+        &mut self,
+        outcome: Result<tether::Transition, tether::TransitionError>,
+        reason: Option<DisconnectReason>,
+        next_delay: Option<Duration>,
+        unconfirmed: usize,
+        at: Instant,
+    ) -> bool {
+        match outcome {
             Ok(transition) => {
                 self.published(transition, reason, next_delay, unconfirmed, at);
                 true
@@ -293,8 +318,10 @@ impl ConnectionActor {
             return;
         }
         if reason == DisconnectReason::ReconnectRequested {
-            // Asked for by the application: not a failure for the policy to judge.
+            // Asked for by the application: not a failure for the policy to judge,
+            // nor an attempt to count against the limit.
             self.attempts.immediate = true;
+            self.attempts.requested = true;
             ctx.stop();
             return;
         }
@@ -328,7 +355,12 @@ impl ConnectionActor {
             delay = Duration::ZERO;
         }
         let reason = self.attempts.last_reason.clone();
-        if !self.enter(ConnectionState::Reconnecting, reason, Some(delay), 0) {
+        let entered = if mem::take(&mut self.attempts.requested) {
+            self.enter_requested_reconnect(reason, delay)
+        } else {
+            self.enter(ConnectionState::Reconnecting, reason, Some(delay), 0)
+        };
+        if !entered {
             let attempts = self.machine.attempts();
             self.finish(
                 ctx,

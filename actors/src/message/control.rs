@@ -17,7 +17,8 @@ pub struct Reopen;
 ///   [`on_connect`](crate::ConnectionBuilder::on_connect)), it is closed with code 1000
 ///   and replaced at once, without a backoff wait. The link's end is published as
 ///   [`DisconnectReason::ReconnectRequested`](crate::DisconnectReason::ReconnectRequested)
-///   (never judged by the retry policy); messages are handled as for any lost link.
+///   (never judged by the retry policy, and not counted as a reconnect attempt, so it
+///   cannot use up `max_reconnect_attempts`); messages are handled as for any lost link.
 ///
 /// The reply says whether anything was done: `false` while a handshake is already
 /// under way, and in `Closed` or `Failed` (use [`Reopen`]).
