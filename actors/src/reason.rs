@@ -90,6 +90,9 @@ pub enum DisconnectReason {
     WriteFailed {
         /// The error as text.
         message: String,
+        /// The I/O error's kind (`BrokenPipe`, `ConnectionReset`, ...), when the
+        /// failure was one.
+        kind: Option<io::ErrorKind>,
     },
     /// Reading stayed paused longer than `max_read_pause`, because message subscribers
     /// did not take what was received. The link is replaced like any failed one; the
@@ -225,12 +228,14 @@ impl DisconnectReason {
         }
     }
 
-    /// The kind of the I/O error behind a connect or read failure, when there was one:
-    /// to tell a refused connection (`ConnectionRefused`) from a reset one
+    /// The kind of the I/O error behind a connect, read or write failure, when there was
+    /// one: to tell a refused connection (`ConnectionRefused`) from a reset one
     /// (`ConnectionReset`) without reading the message.
     pub fn io_kind(&self) -> Option<io::ErrorKind> {
         match self {
-            Self::ConnectFailed { kind, .. } | Self::ConnectionLost { kind, .. } => *kind,
+            Self::ConnectFailed { kind, .. }
+            | Self::ConnectionLost { kind, .. }
+            | Self::WriteFailed { kind, .. } => *kind,
             _ => None,
         }
     }
@@ -295,7 +300,7 @@ impl fmt::Display for DisconnectReason {
                 write!(f, "incoming message larger than {limit} bytes")
             }
             Self::InvalidUtf8 => write!(f, "incoming text message was not valid UTF-8"),
-            Self::WriteFailed { message } => write!(f, "write failed: {message}"),
+            Self::WriteFailed { message, .. } => write!(f, "write failed: {message}"),
             Self::SubscriberStalled { paused_for } => write!(
                 f,
                 "reading paused for {paused_for:?}: message subscribers are not keeping up"
@@ -379,7 +384,10 @@ mod tests {
             },
             DisconnectReason::MessageTooLarge { limit: 1 },
             DisconnectReason::InvalidUtf8,
-            DisconnectReason::WriteFailed { message: text() },
+            DisconnectReason::WriteFailed {
+                message: text(),
+                kind: Some(std::io::ErrorKind::BrokenPipe),
+            },
             DisconnectReason::SubscriberStalled {
                 paused_for: Duration::from_secs(30),
             },
@@ -431,7 +439,7 @@ mod tests {
     }
 
     #[test]
-    fn io_kinds_are_kept_for_connect_and_read_failures() {
+    fn io_kinds_are_kept_for_connect_read_and_write_failures() {
         let refused = DisconnectReason::ConnectFailed {
             message: "refused".into(),
             kind: Some(std::io::ErrorKind::ConnectionRefused),
@@ -440,6 +448,11 @@ mod tests {
             refused.io_kind(),
             Some(std::io::ErrorKind::ConnectionRefused)
         );
+        let broken = DisconnectReason::WriteFailed {
+            message: "broken pipe".into(),
+            kind: Some(std::io::ErrorKind::BrokenPipe),
+        };
+        assert_eq!(broken.io_kind(), Some(std::io::ErrorKind::BrokenPipe));
         assert_eq!(DisconnectReason::StreamEnded.io_kind(), None);
     }
 }

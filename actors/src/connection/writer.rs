@@ -72,10 +72,15 @@ impl ConnectionActor {
             Step::Idle => Poll::Pending,
             Step::Gone => Poll::Ready(()),
             Step::Failed(error) => {
+                let kind = match &error {
+                    WsProtocolError::Io(error) => Some(error.kind()),
+                    _ => None,
+                };
                 self.fail(
                     ctx,
                     DisconnectReason::WriteFailed {
                         message: error.to_string(),
+                        kind,
                     },
                 );
                 Poll::Ready(())
