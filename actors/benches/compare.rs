@@ -3,8 +3,8 @@
 //! actix-web + actix-web-actors echo server on `127.0.0.1`, in the same run.
 //!
 //! Every figure is compared with the raw awc baseline measured in the same run (these
-//! machines are shared and noisy): the table gives both, their ratio and the goal of
-//! issue 5. Results are printed as a markdown table and written as JSON to
+//! machines are shared and noisy): the table gives both, their ratio and the goal set
+//! for it. Results are printed as a markdown table and written as JSON to
 //! `target/bench/compare.json` (the table also to `target/bench/compare.md`).
 //!
 //! ```text
