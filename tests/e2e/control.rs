@@ -210,3 +210,33 @@ async fn close_with_a_deadline_while_connecting_delivers_everything_first() {
     assert!(events.undelivered().is_empty());
     assert!(wait_until(PATIENCE, || server.closes_received() == [Some(1000)]).await);
 }
+
+#[actix_web::test]
+async fn close_with_a_deadline_while_reconnecting_does_not_wait_out_the_backoff() {
+    let server = setup().await;
+    server.set_mode(Mode::Refuse {
+        status: 503,
+        retry_after: None,
+    });
+    // A backoff far beyond the close's deadline.
+    let (connection, events) =
+        connect_handle_with(ConnectionActor::builder(server.url()), |config| {
+            config
+                .base_backoff(Duration::from_secs(600))
+                .max_backoff(Duration::from_secs(600))
+        });
+    assert!(events.wait_entered(Reconnecting, 1).await);
+    for i in 0..3 {
+        let delivery = connection.send(format!("m{i}")).await.expect("accepted");
+        assert_eq!(delivery, Delivery::Buffered);
+    }
+    server.set_mode(Mode::Echo);
+    let outcome = connection
+        .close_with(Close::after_flush(PATIENCE))
+        .await
+        .expect("alive");
+    assert_eq!(outcome, Ok(Closed));
+    assert_eq!(server.received_texts(), ["m0", "m1", "m2"]);
+    assert_eq!(events.times_entered(Connected), 1);
+    assert!(events.undelivered().is_empty());
+}

@@ -71,6 +71,11 @@ impl ConnectionActor {
                 if let Some(link) = self.link.as_mut() {
                     link.wake_writer();
                 }
+                if state == ConnectionState::Reconnecting {
+                    // The application is leaving: a backoff wait could outlast the
+                    // deadline, so the next attempt starts now. Later ones wait as usual.
+                    self.reconnect_now(ctx);
+                }
                 ctx.run_later(wait, move |act, ctx| act.close_expired(serial, ctx));
             } else {
                 self.finish(

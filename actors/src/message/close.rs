@@ -38,9 +38,11 @@ impl Close {
 
     /// A close that first waits, up to `deadline`, for everything buffered to be
     /// written and confirmed: when not connected it keeps reconnecting (under the
-    /// retry policy) instead of handing the messages back at once. Once `deadline`
-    /// passes, what is left is handed back as usual and the connection is closed. When
-    /// Connected, `deadline` replaces `close_timeout`.
+    /// retry policy) instead of handing the messages back at once; while Reconnecting,
+    /// the next attempt starts at once instead of waiting out its backoff (the
+    /// attempts after it wait as usual). Once `deadline` passes, what is left is
+    /// handed back as usual and the connection is closed. When Connected, `deadline`
+    /// replaces `close_timeout`.
     pub fn after_flush(deadline: Duration) -> CloseWith {
         CloseWith::default().after_flush(deadline)
     }
