@@ -25,33 +25,31 @@ use ConnectionState::{Connected, Connecting, Reconnecting};
 
 // ---- Broken frames after a correct upgrade ------------------------------------------
 
-#[actix_web::test]
-async fn reserved_opcode_is_a_protocol_error_and_retried() {
-    // Opcode 0x3 is reserved for future data frames.
-    let server = RawServer::start(vec![Step::Upgrade, Step::Bytes(frame(0x3, true, b"?"))]).await;
+/// The server upgrades, then sends `frames`: the link fails as a protocol error, is
+/// retried, and the server is told why with 1002. Returns what the connection published.
+async fn protocol_error_after_upgrade(frames: Vec<Vec<u8>>) -> Events {
+    let mut script = vec![Step::Upgrade];
+    script.extend(frames.into_iter().map(Step::Bytes));
+    let server = RawServer::start(script).await;
     let (connection, events) = connect_raw(&server, |config| config);
     assert_retried(&connection, &events, true, protocol_error, || {
         server.accepted()
     })
     .await;
-    // The server is told why: 1002 (protocol error).
     assert_client_closed_with(&server, 1002).await;
+    events
+}
+
+#[actix_web::test]
+async fn reserved_opcode_is_a_protocol_error_and_retried() {
+    // Opcode 0x3 is reserved for future data frames.
+    protocol_error_after_upgrade(vec![frame(0x3, true, b"?")]).await;
 }
 
 #[actix_web::test]
 async fn masked_server_frame_is_a_protocol_error_and_retried() {
     // Servers must not mask (RFC 6455 §5.1): mask bit set, key 0.
-    let server = RawServer::start(vec![
-        Step::Upgrade,
-        Step::Bytes(vec![0x81, 0x82, 0, 0, 0, 0, b'h', b'i']),
-    ])
-    .await;
-    let (connection, events) = connect_raw(&server, |config| config);
-    assert_retried(&connection, &events, true, protocol_error, || {
-        server.accepted()
-    })
-    .await;
-    assert_client_closed_with(&server, 1002).await;
+    protocol_error_after_upgrade(vec![vec![0x81, 0x82, 0, 0, 0, 0, b'h', b'i']]).await;
 }
 
 #[actix_web::test]
@@ -59,13 +57,7 @@ async fn reserved_bits_are_a_protocol_error_and_retried() {
     // RSV1 set (compression) without any negotiated extension.
     let mut compressed = frame(OP_TEXT, true, b"hi");
     compressed[0] |= 0x40;
-    let server = RawServer::start(vec![Step::Upgrade, Step::Bytes(compressed)]).await;
-    let (connection, events) = connect_raw(&server, |config| config);
-    assert_retried(&connection, &events, true, protocol_error, || {
-        server.accepted()
-    })
-    .await;
-    assert_client_closed_with(&server, 1002).await;
+    protocol_error_after_upgrade(vec![compressed]).await;
 }
 
 #[actix_web::test]
@@ -116,18 +108,11 @@ async fn ping_between_fragments_is_answered_and_the_message_arrives_whole() {
 
 #[actix_web::test]
 async fn data_frame_inside_a_fragmented_message_is_a_protocol_error() {
-    let server = RawServer::start(vec![
-        Step::Upgrade,
-        Step::Bytes(frame(OP_TEXT, false, b"first half")),
-        Step::Bytes(frame(OP_TEXT, true, b"an intruder")),
+    let events = protocol_error_after_upgrade(vec![
+        frame(OP_TEXT, false, b"first half"),
+        frame(OP_TEXT, true, b"an intruder"),
     ])
     .await;
-    let (connection, events) = connect_raw(&server, |config| config);
-    assert_retried(&connection, &events, true, protocol_error, || {
-        server.accepted()
-    })
-    .await;
-    assert_client_closed_with(&server, 1002).await;
     assert!(events.incoming().is_empty());
 }
 
@@ -245,12 +230,7 @@ async fn close_description_is_reported() {
 #[actix_web::test]
 async fn close_with_an_invalid_code_is_a_protocol_error() {
     // 1005 ("no status") must never be sent on the wire (RFC 6455 §7.4.1).
-    let server = RawServer::start(vec![Step::Upgrade, Step::Bytes(close_frame(1005, ""))]).await;
-    let (connection, events) = connect_raw(&server, |config| config);
-    assert_retried(&connection, &events, true, protocol_error, || {
-        server.accepted()
-    })
-    .await;
+    protocol_error_after_upgrade(vec![close_frame(1005, "")]).await;
 }
 
 #[actix_web::test]

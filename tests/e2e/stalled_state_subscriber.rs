@@ -3,42 +3,14 @@
 //! resumes, gets the transitions in order with `skipped` accounting for every one it
 //! missed.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::support::{recorded, setup, wait_until, Mode, PATIENCE};
-use actix::prelude::*;
+use crate::support::{gated, recorded, setup, wait_until, Mode, PATIENCE};
 use tether_actix::message::GetStatus;
 use tether_actix::{ConnectionActor, ConnectionState, StateChanged};
 
 /// More transitions than a stuck subscriber may have waiting (256), several times over.
 const TRANSITIONS: usize = 1_500;
-
-/// Records the transitions it handles; stuck in its first handler until the gate opens.
-struct StuckStates {
-    gate: Option<Arc<tokio::sync::Notify>>,
-    got: Arc<Mutex<Vec<StateChanged>>>,
-}
-
-impl Actor for StuckStates {
-    type Context = Context<Self>;
-
-    fn started(&mut self, ctx: &mut Context<Self>) {
-        ctx.set_mailbox_capacity(1);
-    }
-}
-
-impl Handler<StateChanged> for StuckStates {
-    type Result = ();
-
-    fn handle(&mut self, change: StateChanged, ctx: &mut Context<Self>) {
-        self.got.lock().unwrap().push(change);
-        if let Some(gate) = self.gate.take() {
-            // `wait` holds this actor's mailbox shut until the gate opens.
-            ctx.wait(async move { gate.notified().await }.into_actor(self));
-        }
-    }
-}
 
 #[actix_web::test]
 async fn a_stuck_state_subscriber_misses_the_oldest_transitions_and_is_told_how_many() {
@@ -47,13 +19,7 @@ async fn a_stuck_state_subscriber_misses_the_oldest_transitions_and_is_told_how_
         status: 503,
         retry_after: None,
     });
-    let gate = Arc::new(tokio::sync::Notify::new());
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let stuck = StuckStates {
-        gate: Some(gate.clone()),
-        got: got.clone(),
-    }
-    .start();
+    let (stuck, gate) = gated::<StateChanged>();
     let (builder, events) = recorded(ConnectionActor::builder(server.url()).configure(|config| {
         config
             .base_backoff(Duration::from_millis(1))
@@ -86,10 +52,10 @@ async fn a_stuck_state_subscriber_misses_the_oldest_transitions_and_is_told_how_
             == Some(ConnectionState::Connected))
         .await
     );
-    gate.notify_one();
+    gate.open();
     let all = events.states();
     assert!(
-        wait_until(PATIENCE, || got.lock().unwrap().last().map(|c| c.at)
+        wait_until(PATIENCE, || gate.got().last().map(|c| c.at)
             == all.last().map(|c| c.at))
         .await,
         "the stuck subscriber gets the latest transition once it resumes"
@@ -101,7 +67,7 @@ async fn a_stuck_state_subscriber_misses_the_oldest_transitions_and_is_told_how_
         all.iter().all(|change| change.skipped == 0),
         "the recorder kept up"
     );
-    let got = got.lock().unwrap();
+    let got = gate.got();
     let mut next = 0;
     for change in got.iter() {
         let index = next + change.skipped as usize;

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::support;
-use crate::support::{recorded, setup, wait_status, wait_until, Mode, ServerMessage, PATIENCE};
+use crate::support::{
+    gated, recorded, setup, wait_status, wait_until, Mode, ServerMessage, PATIENCE,
+};
 use actix::prelude::*;
 use tether_actix::message::{self, Delivery};
 use tether_actix::{
@@ -19,52 +21,6 @@ use ConnectionState::{Closed, Connected, Disconnected};
 
 /// How long each `Outgoing` may take to be answered: far above any write, far below a hang.
 const ANSWER_WITHIN: Duration = Duration::from_secs(3);
-
-/// A subscriber whose handler waits until its gate opens, then counts the message.
-/// With a gate that never opens, it is stuck for good.
-struct Gated {
-    gate: Arc<tokio::sync::Notify>,
-    open: bool,
-    seen: Arc<AtomicUsize>,
-}
-
-impl Actor for Gated {
-    type Context = Context<Self>;
-
-    fn started(&mut self, ctx: &mut Context<Self>) {
-        // The smallest mailbox: the connection meets a full one at once.
-        ctx.set_mailbox_capacity(1);
-    }
-}
-
-impl Handler<Incoming> for Gated {
-    type Result = ();
-
-    fn handle(&mut self, _incoming: Incoming, ctx: &mut Context<Self>) {
-        self.seen.fetch_add(1, Ordering::SeqCst);
-        if !self.open {
-            let gate = self.gate.clone();
-            // `wait` freezes this actor's mailbox until the gate opens.
-            ctx.wait(
-                async move { gate.notified().await }
-                    .into_actor(self)
-                    .map(|(), act, _| act.open = true),
-            );
-        }
-    }
-}
-
-fn gated() -> (Addr<Gated>, Arc<tokio::sync::Notify>, Arc<AtomicUsize>) {
-    let gate = Arc::new(tokio::sync::Notify::new());
-    let seen = Arc::new(AtomicUsize::new(0));
-    let subscriber = Gated {
-        gate: gate.clone(),
-        open: false,
-        seen: seen.clone(),
-    }
-    .start();
-    (subscriber, gate, seen)
-}
 
 fn quick_heartbeat(config: ResiliencyConfigBuilder) -> ResiliencyConfigBuilder {
     support::quick(config)
@@ -98,7 +54,7 @@ async fn send_all_answered(connection: &Addr<ConnectionActor>, count: usize) -> 
 #[actix_web::test]
 async fn a_stuck_subscriber_blocks_neither_sends_nor_the_heartbeat_nor_close() {
     let server = setup().await;
-    let (stuck, _gate, seen) = gated();
+    let (stuck, gate) = gated::<Incoming>();
     let (builder, events) =
         recorded(ConnectionActor::builder(server.url()).configure(quick_heartbeat));
     let connection = builder
@@ -115,10 +71,7 @@ async fn a_stuck_subscriber_blocks_neither_sends_nor_the_heartbeat_nor_close() {
         "the echoes fit the read-ahead: nothing was refused"
     );
     assert!(wait_until(PATIENCE, || server.received_count() == 600).await);
-    assert!(
-        seen.load(Ordering::SeqCst) >= 1,
-        "the subscriber got its first message"
-    );
+    assert!(gate.count() >= 1, "the subscriber got its first message");
     let (status, confirmed) = wait_status(&connection, |status| status.unconfirmed == 0).await;
     assert!(confirmed, "pongs are still read: {status:?}");
 
@@ -154,7 +107,7 @@ async fn a_stuck_subscriber_blocks_neither_sends_nor_the_heartbeat_nor_close() {
 #[actix_web::test]
 async fn a_long_stall_fails_the_link_and_every_received_message_is_still_delivered() {
     let server = setup().await;
-    let (stuck, gate, seen) = gated();
+    let (stuck, gate) = gated::<Incoming>();
     let (builder, events) = recorded(ConnectionActor::builder(server.url()).configure(|config| {
         quick_heartbeat(config)
             // Reading pauses after a few messages, and a pause fails the link soon.
@@ -216,14 +169,14 @@ async fn a_long_stall_fails_the_link_and_every_received_message_is_still_deliver
     );
 
     // The subscriber recovers: everything the connection received reaches it.
-    gate.notify_one();
+    gate.open();
     let (status, _) = wait_status(&connection, |_| true).await;
     let received = status.counters.received as usize;
     assert!(received > 0);
     assert!(
-        wait_until(PATIENCE, || seen.load(Ordering::SeqCst) >= received).await,
+        wait_until(PATIENCE, || gate.count() >= received).await,
         "{} of {received} received messages reached the subscriber",
-        seen.load(Ordering::SeqCst)
+        gate.count()
     );
 }
 

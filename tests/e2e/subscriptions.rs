@@ -74,6 +74,25 @@ async fn drop_link(server: &support::TestServer, events: &Events, connects: usiz
     assert!(events.wait_entered(Connected, connects).await);
 }
 
+/// Subscribes `tally` at run time to incoming messages, states and, with
+/// `undelivered`, undelivered reports.
+async fn subscribe(connection: &Addr<ConnectionActor>, tally: &Addr<Tally>, undelivered: bool) {
+    connection
+        .send(SubscribeIncoming(tally.clone().recipient()))
+        .await
+        .expect("actor alive");
+    connection
+        .send(SubscribeState(tally.clone().recipient()))
+        .await
+        .expect("actor alive");
+    if undelivered {
+        connection
+            .send(SubscribeUndelivered(tally.clone().recipient()))
+            .await
+            .expect("actor alive");
+    }
+}
+
 #[actix_web::test]
 async fn subscribing_twice_delivers_each_event_once() {
     let server = setup().await;
@@ -81,14 +100,7 @@ async fn subscribing_twice_delivers_each_event_once() {
     assert!(events.wait_entered(Connected, 1).await);
     let tally = Tally::default().start();
     for _ in 0..2 {
-        connection
-            .send(SubscribeIncoming(tally.clone().recipient()))
-            .await
-            .expect("actor alive");
-        connection
-            .send(SubscribeState(tally.clone().recipient()))
-            .await
-            .expect("actor alive");
+        subscribe(&connection, &tally, false).await;
     }
     server.send_all(ServerMessage::Text("one".into()));
     assert!(events.wait_incoming(1).await);
@@ -125,18 +137,7 @@ async fn an_unsubscribed_actor_receives_nothing_more() {
     let (connection, events) = connect(&server.url(), |config| config);
     assert!(events.wait_entered(Connected, 1).await);
     let tally = Tally::default().start();
-    connection
-        .send(SubscribeIncoming(tally.clone().recipient()))
-        .await
-        .expect("actor alive");
-    connection
-        .send(SubscribeState(tally.clone().recipient()))
-        .await
-        .expect("actor alive");
-    connection
-        .send(SubscribeUndelivered(tally.clone().recipient()))
-        .await
-        .expect("actor alive");
+    subscribe(&connection, &tally, true).await;
     server.send_all(ServerMessage::Text("before".into()));
     assert!(events.wait_incoming(1).await);
     assert_eq!(read(&tally).await.0, ["before"]);

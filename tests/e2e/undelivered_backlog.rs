@@ -6,35 +6,17 @@
 use std::time::Duration;
 
 use crate::support;
-use crate::support::{recorded, setup};
-use actix::prelude::*;
+use crate::support::{gated, recorded, setup};
 use tether_actix::message::{self, Delivery, GetStatus};
 use tether_actix::{ConnectionActor, DeliveryError, OverflowPolicy, Undelivered};
-
-/// An undelivered subscriber that takes one event and then never returns.
-struct Stuck;
-
-impl Actor for Stuck {
-    type Context = Context<Self>;
-
-    fn started(&mut self, ctx: &mut Context<Self>) {
-        ctx.set_mailbox_capacity(1);
-    }
-}
-
-impl Handler<Undelivered> for Stuck {
-    type Result = ();
-
-    fn handle(&mut self, _event: Undelivered, ctx: &mut Context<Self>) {
-        ctx.wait(futures_util::future::pending::<()>().into_actor(self));
-    }
-}
 
 #[actix_web::test]
 async fn drop_oldest_refuses_instead_of_evicting_into_a_stuck_subscriber() {
     const SENDS: usize = 1_000;
     let server = setup().await;
     server.stop().await;
+    // Takes one event and then never returns.
+    let (stuck, _gate) = gated::<Undelivered>();
     let (builder, _events) = recorded(ConnectionActor::builder(server.url()).configure(|config| {
         support::quick(config)
             .message_buffer_size(2)
@@ -43,7 +25,7 @@ async fn drop_oldest_refuses_instead_of_evicting_into_a_stuck_subscriber() {
             .max_backoff(Duration::from_secs(30))
     }));
     let connection = builder
-        .on_undelivered(Stuck.start().recipient())
+        .on_undelivered(stuck.recipient())
         .start()
         .expect("valid configuration")
         .into_addr();

@@ -14,6 +14,7 @@
 mod accounting;
 mod crash;
 mod example;
+mod gated;
 mod ledger;
 mod proxies;
 mod proxy;
@@ -51,6 +52,9 @@ pub(crate) use crash::*;
 // Only the tests that run an example as a child process build one.
 #[allow(unused_imports)]
 pub(crate) use example::*;
+// Only the stuck-subscriber tests use a gated subscriber.
+#[allow(unused_imports)]
+pub(crate) use gated::*;
 // Only the transport tests use real proxies and the TLS echo server.
 #[allow(unused_imports)]
 pub(crate) use proxies::*;
