@@ -4,6 +4,7 @@
 //! (`task.rs`) runs the heartbeat on its one timer.
 
 use std::collections::VecDeque;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use actix::{AsyncContext, Context};
@@ -12,12 +13,19 @@ use tether::Verdict;
 use super::{link, ConnectionActor};
 use crate::DisconnectReason;
 
+/// The widest slot a heartbeat's timer is rounded up to.
+const MAX_SLACK: Duration = Duration::from_millis(10);
+
 /// When the heartbeat of one link next pings, and the pings still to be checked.
 #[derive(Debug)]
 pub(super) struct Heartbeat {
     interval: Duration,
     timeout: Duration,
     next_ping: Instant,
+    /// The timer fires on slots of this width counted from `epoch`, the same for every
+    /// link of the process: see [`wake_at`](Self::wake_at).
+    slack: Duration,
+    epoch: Instant,
     /// When each heartbeat ping not yet checked was sent, oldest first: with a timeout
     /// longer than the interval, several are checked in turn.
     unchecked: VecDeque<Instant>,
@@ -26,18 +34,47 @@ pub(super) struct Heartbeat {
 impl Heartbeat {
     /// The first ping `first` from `now`, then one every `interval`, each checked
     /// `timeout` after it.
+    /// The timer's slots count from `epoch`.
     pub(super) fn new(
         interval: Duration,
         timeout: Duration,
         now: Instant,
         first: Duration,
+        epoch: Instant,
     ) -> Self {
         Self {
             interval,
             timeout,
             next_ping: now + first,
+            slack: (interval.min(timeout) / 50).min(MAX_SLACK),
+            epoch,
             unchecked: VecDeque::new(),
         }
+    }
+
+    /// When the timer should fire: the [`deadline`](Self::deadline) rounded up to the
+    /// end of its slot (10 ms, or a fiftieth of the interval or timeout if that is
+    /// less). A ping's check falls due a moment after a later ping (the ping counts as
+    /// sent when its tick ran, a little after the tick was due), so without slots each
+    /// link would wake twice per interval; and links ping at random phases, so a
+    /// thousand of them would wake the thread a thousand times a second. With slots,
+    /// both run in one wake-up, and idle links wake the thread at most a hundred times
+    /// a second, however many there are. Never before the deadline.
+    pub(super) fn wake_at(&self) -> Instant {
+        let deadline = self.deadline();
+        let slack = self.slack.as_nanos();
+        let Some(since) = deadline.checked_duration_since(self.epoch) else {
+            return deadline;
+        };
+        if slack == 0 {
+            return deadline;
+        }
+        let late = since.as_nanos() % slack;
+        if late == 0 {
+            return deadline;
+        }
+        let early = u64::try_from(slack - late).unwrap_or(0);
+        deadline + Duration::from_nanos(early)
     }
 
     /// When something is due next: a ping or a check.
@@ -78,6 +115,13 @@ impl Heartbeat {
     }
 }
 
+/// Where the heartbeat timers' slots count from: one instant for the whole process, so
+/// that the links' timers share slots.
+fn timer_epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
 impl ConnectionActor {
     /// The schedule of the heartbeat of a link connected at `now`: its first ping after
     /// a random phase within the interval, so a fleet that connected together does not
@@ -85,7 +129,13 @@ impl ConnectionActor {
     pub(super) fn heartbeat(&mut self, now: Instant) -> Heartbeat {
         let interval = self.config.heartbeat_interval();
         let first = self.backoff.phase(interval);
-        Heartbeat::new(interval, self.config.heartbeat_timeout(), now, first)
+        Heartbeat::new(
+            interval,
+            self.config.heartbeat_timeout(),
+            now,
+            first,
+            timer_epoch(),
+        )
     }
 
     /// The heartbeat interval elapsed at `now`: asks for a ping, unless the previous one
@@ -175,7 +225,7 @@ mod tests {
     fn pings_follow_the_phase_then_the_interval_and_each_is_checked_in_turn() {
         let t0 = Instant::now();
         let (second, ms) = (Duration::from_secs(1), Duration::from_millis);
-        let mut beat = Heartbeat::new(second, ms(2500), t0, ms(300));
+        let mut beat = Heartbeat::new(second, ms(2500), t0, ms(300), t0);
         assert_eq!(beat.deadline(), t0 + ms(300));
         assert!(!beat.ping_due(t0 + ms(299)));
         assert!(beat.ping_due(t0 + ms(300)));
@@ -196,9 +246,44 @@ mod tests {
     fn a_late_timer_does_not_make_pings_catch_up() {
         let t0 = Instant::now();
         let second = Duration::from_secs(1);
-        let mut beat = Heartbeat::new(second, second, t0, second);
+        let mut beat = Heartbeat::new(second, second, t0, second, t0);
         assert!(beat.ping_due(t0 + 10 * second));
         assert!(!beat.ping_due(t0 + 10 * second + second / 4));
         assert!(beat.deadline() > t0 + 10 * second);
+    }
+
+    #[test]
+    fn the_timer_fires_at_the_end_of_the_deadline_s_slot_never_before() {
+        let epoch = Instant::now();
+        let (second, ms) = (Duration::from_secs(1), Duration::from_millis);
+        let us = Duration::from_micros;
+        // 10 ms slots for a 1 s interval.
+        let mut beat = Heartbeat::new(second, 5 * second, epoch, ms(300) + us(1), epoch);
+        assert_eq!(beat.deadline(), epoch + ms(300) + us(1));
+        assert_eq!(beat.wake_at(), epoch + ms(310));
+        // A deadline on a slot's end stays.
+        let on_slot = Heartbeat::new(second, 5 * second, epoch, ms(300), epoch);
+        assert_eq!(on_slot.wake_at(), epoch + ms(300));
+        // The check of a ping that ran late shares the wake-up of a later ping.
+        assert!(beat.ping_due(epoch + ms(300) + us(700)));
+        beat.sent(epoch + ms(300) + us(700));
+        for tick in 1..5 {
+            let due = epoch + ms(300) + us(1) + tick * second;
+            assert!(beat.ping_due(due));
+            beat.sent(due);
+        }
+        let ping = epoch + ms(300) + us(1) + 5 * second;
+        assert_eq!(beat.deadline(), ping, "the fifth ping first");
+        assert!(beat.ping_due(ping));
+        let check = epoch + ms(300) + us(700) + 5 * second;
+        assert_eq!(beat.deadline(), check, "its check 0.7 ms later");
+        assert_eq!(
+            beat.wake_at(),
+            epoch + ms(310) + 5 * second,
+            "one slot for both"
+        );
+        // Short heartbeats get narrower slots: a fiftieth of the shorter of the two.
+        let quick = Heartbeat::new(ms(100), ms(200), epoch, us(1), epoch);
+        assert_eq!(quick.wake_at(), epoch + ms(2));
     }
 }

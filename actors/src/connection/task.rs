@@ -26,7 +26,7 @@ pub(super) struct LinkTask {
 
 impl LinkTask {
     pub(super) fn new(generation: u64, heartbeat: Heartbeat) -> Self {
-        let timer = Box::pin(tokio::time::sleep_until(heartbeat.deadline().into()));
+        let timer = Box::pin(tokio::time::sleep_until(heartbeat.wake_at().into()));
         Self {
             generation,
             heartbeat,
@@ -55,8 +55,8 @@ impl LinkTask {
             if link::current(&mut act.link, self.generation).is_none() {
                 return Poll::Ready(());
             }
-            let deadline = self.heartbeat.deadline();
-            self.timer.as_mut().reset(deadline.into());
+            let wake_at = self.heartbeat.wake_at();
+            self.timer.as_mut().reset(wake_at.into());
         }
         Poll::Pending
     }
