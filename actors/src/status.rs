@@ -72,4 +72,8 @@ pub struct Counters {
     /// in at-most-once mode (they may or may not have arrived), written again in
     /// at-least-once mode (see `resent`).
     pub unconfirmed: u64,
+    /// State transitions a state subscriber did not get, summed over the subscribers:
+    /// its mailbox stayed full while more than 256 waited for it (see
+    /// [`StateChanged::skipped`](crate::StateChanged::skipped)).
+    pub state_events_skipped: u64,
 }

@@ -125,7 +125,7 @@ impl ConnectionActor {
         );
         self.meter.state(transition.to, reason.as_ref(), at);
         self.sync_meter();
-        self.subscribers.publish_state(StateChanged {
+        self.counters.state_events_skipped += self.subscribers.publish_state(StateChanged {
             connection: self.id,
             name: self.name.clone(),
             endpoint: self.dialer.endpoint().clone(),

@@ -133,6 +133,7 @@ mod recording {
         received: Tally,
         bytes_sent: Tally,
         bytes_received: Tally,
+        state_events_skipped: Tally,
         buffered_now: Gauge,
         unconfirmed_now: Gauge,
         round_trip: Histogram,
@@ -163,6 +164,7 @@ mod recording {
                 received: Tally::new("tether_messages_received_total", label),
                 bytes_sent: Tally::new("tether_bytes_sent_total", label),
                 bytes_received: Tally::new("tether_bytes_received_total", label),
+                state_events_skipped: Tally::new("tether_state_events_skipped_total", label),
                 buffered_now: gauge!("tether_buffered", "connection" => label.to_owned()),
                 unconfirmed_now: gauge!("tether_unconfirmed", "connection" => label.to_owned()),
                 round_trip: histogram!("tether_round_trip_seconds", "connection" => label.to_owned()),
@@ -238,6 +240,8 @@ mod recording {
             self.received.sync(counters.received);
             self.bytes_sent.sync(counters.bytes_sent);
             self.bytes_received.sync(counters.bytes_received);
+            self.state_events_skipped
+                .sync(counters.state_events_skipped);
             self.buffered_now.set(buffered as f64);
             self.unconfirmed_now.set(unconfirmed as f64);
         }

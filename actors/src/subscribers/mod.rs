@@ -82,7 +82,13 @@ impl Subscribers {
     /// Removes a state subscriber; returns whether it was one.
     pub(crate) fn unsubscribe_state(&mut self, recipient: &Recipient<StateChanged>) -> bool {
         let before = self.state.len();
-        self.state.retain(|feed| feed.recipient() != recipient);
+        self.state.retain(|feed| {
+            let leaving = feed.recipient() == recipient;
+            if leaving {
+                feed.forget_waiting();
+            }
+            !leaving
+        });
         self.state.len() != before
     }
 
@@ -114,15 +120,18 @@ impl Subscribers {
     }
 
     /// Publishes a transition to every state subscriber, in order, never waiting for
-    /// one (see [`StateFeed`]).
-    pub(crate) fn publish_state(&mut self, event: StateChanged) {
+    /// one (see [`StateFeed`]). Returns how many older transitions were dropped, one
+    /// per subscriber too far behind.
+    pub(crate) fn publish_state(&mut self, event: StateChanged) -> u64 {
         self.state.retain(StateFeed::connected);
-        if let Some((last, others)) = self.state.split_last() {
-            for feed in others {
-                feed.publish(event.clone());
-            }
-            last.publish(event);
+        let Some((last, others)) = self.state.split_last() else {
+            return 0;
+        };
+        let mut dropped = 0;
+        for feed in others {
+            dropped += u64::from(feed.publish(event.clone()));
         }
+        dropped + u64::from(last.publish(event))
     }
 
     /// Offers a group of incoming messages (one read's worth) to every message

@@ -61,28 +61,44 @@ impl StateFeed {
         self.backlog.borrow().waiting.len()
     }
 
-    /// Delivers `event` after every earlier one, never waiting.
-    pub(crate) fn publish(&self, event: StateChanged) {
+    /// Whether a hand-over task still runs (its last transition not yet handled).
+    #[cfg(test)]
+    pub(crate) fn handing_over(&self) -> bool {
+        self.backlog.borrow().handing_over
+    }
+
+    /// Forgets the transitions still waiting: the subscriber is leaving, and what it
+    /// did not get yet it no longer wants (nor should a later subscription of the same
+    /// actor find them ahead of its own).
+    pub(crate) fn forget_waiting(&self) {
+        self.backlog.borrow_mut().waiting.clear();
+    }
+
+    /// Delivers `event` after every earlier one, never waiting. Returns whether an
+    /// older waiting transition was dropped to make room.
+    pub(crate) fn publish(&self, event: StateChanged) -> bool {
         let mut backlog = self.backlog.borrow_mut();
         if !backlog.handing_over {
             match self.recipient.try_send(event) {
-                Ok(()) | Err(SendError::Closed(_)) => return,
+                Ok(()) | Err(SendError::Closed(_)) => return false,
                 Err(SendError::Full(event)) => {
                     backlog.waiting.push_back(event);
                     backlog.handing_over = true;
                     actix::spawn(hand_over(self.recipient.clone(), self.backlog.clone()));
-                    return;
+                    return false;
                 }
             }
         }
         backlog.waiting.push_back(event);
-        if backlog.waiting.len() > MAX_STATE_BACKLOG {
-            if let Some(dropped) = backlog.waiting.pop_front() {
-                if let Some(next) = backlog.waiting.front_mut() {
-                    next.skipped += 1 + dropped.skipped;
-                }
+        if backlog.waiting.len() <= MAX_STATE_BACKLOG {
+            return false;
+        }
+        if let Some(dropped) = backlog.waiting.pop_front() {
+            if let Some(next) = backlog.waiting.front_mut() {
+                next.skipped += 1 + dropped.skipped;
             }
         }
+        true
     }
 }
 

@@ -103,11 +103,12 @@ async fn a_stuck_subscriber_holds_a_bounded_backlog_and_learns_what_it_missed() 
     let feed = StateFeed::new(addr.recipient());
     let connection = ConnectionId::next();
     let total = 10 * MAX_STATE_BACKLOG as u32;
-    feed.publish(transition(connection, 0));
+    assert!(!feed.publish(transition(connection, 0)));
     // The first one is in the handler, stuck there.
     assert!(eventually(|| got.lock().unwrap().len() == 1).await);
+    let mut dropped = 0;
     for number in 1..total {
-        feed.publish(transition(connection, number));
+        dropped += u64::from(feed.publish(transition(connection, number)));
         assert!(
             feed.waiting() <= MAX_STATE_BACKLOG,
             "the backlog stays bounded"
@@ -133,6 +134,10 @@ async fn a_stuck_subscriber_holds_a_bounded_backlog_and_learns_what_it_missed() 
     assert_eq!(expected, total);
     let skipped: u64 = got.iter().map(|event| event.skipped).sum();
     assert!(skipped > 0, "the stuck subscriber missed some");
+    assert_eq!(
+        skipped, dropped,
+        "publish reports every transition it dropped"
+    );
     assert!(got.len() <= MAX_STATE_BACKLOG + 2, "got {}", got.len());
     assert_eq!(feed.waiting(), 0);
 }
@@ -166,4 +171,31 @@ impl Handler<StopNow> for Recorder {
     fn handle(&mut self, _: StopNow, ctx: &mut Context<Self>) {
         ctx.stop();
     }
+}
+
+#[actix::test]
+async fn a_feed_let_go_delivers_nothing_more() {
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let (addr, got) = recorder(Some(gate.clone()));
+    let feed = StateFeed::new(addr.recipient());
+    let connection = ConnectionId::next();
+    feed.publish(transition(connection, 0));
+    assert!(eventually(|| got.lock().unwrap().len() == 1).await);
+    for number in 1..50 {
+        feed.publish(transition(connection, number));
+    }
+    // Unsubscribed while stuck: what still waits is forgotten.
+    feed.forget_waiting();
+    gate.notify_one();
+    // Once the hand-over ends, everything it sent was handled: at most the one it had
+    // handed over already.
+    assert!(eventually(|| !feed.handing_over()).await);
+    let numbers: Vec<u32> = got
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|event| event.attempt)
+        .collect();
+    assert!(numbers.len() <= 2, "{numbers:?}");
+    assert_eq!(numbers[0], 0);
 }
