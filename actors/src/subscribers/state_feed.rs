@@ -17,9 +17,10 @@ use actix::Recipient;
 
 use crate::StateChanged;
 
-/// Transitions that may wait for room in one subscriber's full mailbox. A connection
-/// that reconnects as fast as its backoff allows makes a few per attempt, so this is
-/// minutes of a stuck subscriber, in a few tens of KiB.
+/// Transitions that may wait for room in one subscriber's full mailbox, in a few tens
+/// of KiB. A connection makes three or four per reconnect attempt, so under the
+/// default backoff (up to 30 s between attempts) this is many minutes of a stuck
+/// subscriber.
 pub(crate) const MAX_STATE_BACKLOG: usize = 256;
 
 /// A state subscriber and the transitions waiting for room in its mailbox.
