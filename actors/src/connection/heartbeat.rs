@@ -33,8 +33,7 @@ pub(super) struct Heartbeat {
 
 impl Heartbeat {
     /// The first ping `first` from `now`, then one every `interval`, each checked
-    /// `timeout` after it.
-    /// The timer's slots count from `epoch`.
+    /// `timeout` after it. The timer's slots count from `epoch`.
     pub(super) fn new(
         interval: Duration,
         timeout: Duration,
@@ -63,16 +62,14 @@ impl Heartbeat {
     pub(super) fn wake_at(&self) -> Instant {
         let deadline = self.deadline();
         let slack = self.slack.as_nanos();
-        let Some(since) = deadline.checked_duration_since(self.epoch) else {
-            return deadline;
+        let late = match deadline.checked_duration_since(self.epoch) {
+            Some(since) if slack > 0 => since.as_nanos() % slack,
+            _ => 0,
         };
-        if slack == 0 {
-            return deadline;
-        }
-        let late = since.as_nanos() % slack;
         if late == 0 {
             return deadline;
         }
+        // Below `slack`, which is at most 10 ms.
         let early = u64::try_from(slack - late).unwrap_or(0);
         deadline + Duration::from_nanos(early)
     }

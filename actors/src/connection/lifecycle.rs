@@ -82,6 +82,7 @@ impl ConnectionActor {
         self.publish_if_accepted(outcome, reason, Some(delay), 0, Instant::now())
     }
 
+    /// Publishes the transition the machine accepted; `false` if it refused it.
     fn publish_if_accepted(
         &mut self,
         outcome: Result<tether::Transition, tether::TransitionError>,

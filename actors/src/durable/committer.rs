@@ -136,45 +136,32 @@ fn run_group(store: &mut DurableStore, jobs: Vec<Job>) {
     let grouped = changes.len() > 1 && store.commit(&changes).is_ok();
     drop(changes);
     for job in jobs {
-        if grouped {
-            answer(job);
-        } else {
-            run_one(store, job);
-        }
+        let outcome = match job.change() {
+            Some(change) if !grouped => store.commit(&[change]).map(drop),
+            _ => Ok(()),
+        };
+        settle(job, outcome);
     }
 }
 
-/// Answers a job whose change is already committed.
-fn answer(job: Job) {
+/// Tells whoever waits for `job` how its change went.
+fn settle(job: Job, outcome: Result<(), DurableError>) {
     match job {
         // The actor may have stopped waiting; the records are stored regardless.
-        Job::Append { done, .. } => drop(done.send(Ok(()))),
-        Job::Barrier(idle) => drop(idle.send(())),
-        Job::RemoveThrough(_) | Job::Remove(_) => {}
-    }
-}
-
-/// Runs one job as its own commit.
-fn run_one(store: &mut DurableStore, job: Job) {
-    match job {
-        Job::Append { records, done } => {
-            let _ = done.send(store.append_batch(&records));
-        }
+        Job::Append { done, .. } => drop(done.send(outcome)),
         Job::RemoveThrough(seq) => {
-            if let Err(error) = store.remove_through(seq) {
+            if let Err(error) = outcome {
                 // Still on disk: the next process sends them again (a duplicate,
                 // which at-least-once allows), so a warning, not an error.
                 tracing::warn!(%error, seq, "confirmed messages could not be removed from the durable store");
             }
         }
         Job::Remove(seqs) => {
-            if let Err(error) = store.remove(&seqs) {
+            if let Err(error) = outcome {
                 tracing::warn!(%error, count = seqs.len(), "handed-back messages could not be removed from the durable store");
             }
         }
-        Job::Barrier(idle) => {
-            let _ = idle.send(());
-        }
+        Job::Barrier(idle) => drop(idle.send(())),
     }
 }
 
@@ -183,15 +170,10 @@ mod tests {
     use tempfile::TempDir;
 
     use super::*;
-    use crate::durable::tests::batch;
+    use crate::durable::tests::{batch, seqs};
 
     fn stored(store: &DurableStore) -> Vec<u64> {
-        store
-            .load()
-            .unwrap()
-            .iter()
-            .map(|record| record.seq)
-            .collect()
+        seqs(&store.load().unwrap())
     }
 
     fn append(records: Vec<Record>) -> (Job, Appended) {
