@@ -127,8 +127,9 @@ fn median(runs: &mut [Duration]) -> Duration {
 
 /// How long this disk takes to make an append durable: the median of [`PROBES`] 64 KiB
 /// appends to a file in `dir` (about what one commit adds to the write-ahead log here),
-/// each followed by `fsync` (what SQLite calls at a commit). The durable connection's throughput at a given depth is bounded by about
-/// the messages in flight divided by this.
+/// each followed by `fsync` (what SQLite calls at a commit). The durable connection's
+/// throughput at a given depth is bounded by about the messages in flight divided by
+/// this.
 fn fsync_median(dir: &Path) -> Duration {
     let path = dir.join("fsync-probe");
     let mut file = std::fs::File::create(&path).expect("a probe file");

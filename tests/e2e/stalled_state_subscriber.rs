@@ -87,7 +87,7 @@ async fn a_stuck_state_subscriber_misses_the_oldest_transitions_and_is_told_how_
     let status = connection.send(GetStatus).await.expect("actor alive");
     assert_eq!(
         status.counters.state_events_skipped,
-        gate.got().iter().map(|change| change.skipped).sum::<u64>(),
+        got.iter().map(|change| change.skipped).sum::<u64>(),
         "the counter is what the subscriber was told it missed"
     );
 }

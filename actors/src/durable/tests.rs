@@ -26,7 +26,7 @@ pub(super) fn batch(from: u64, to: u64) -> Vec<Record> {
         .collect()
 }
 
-fn seqs(records: &[Record]) -> Vec<u64> {
+pub(super) fn seqs(records: &[Record]) -> Vec<u64> {
     records.iter().map(|record| record.seq).collect()
 }
 

@@ -68,6 +68,31 @@ fn recorder(
     (addr, got)
 }
 
+/// A feed to a recorder stuck in its first handler, which holds transition 0.
+struct StuckFeed {
+    feed: StateFeed,
+    recorder: Addr<Recorder>,
+    got: Arc<Mutex<Vec<StateChanged>>>,
+    gate: Arc<tokio::sync::Notify>,
+    connection: ConnectionId,
+}
+
+async fn stuck_feed() -> StuckFeed {
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let (recorder, got) = recorder(Some(gate.clone()));
+    let feed = StateFeed::new(recorder.clone().recipient());
+    let connection = ConnectionId::next();
+    assert!(!feed.publish(transition(connection, 0)));
+    assert!(eventually(|| got.lock().unwrap().len() == 1).await);
+    StuckFeed {
+        feed,
+        recorder,
+        got,
+        gate,
+        connection,
+    }
+}
+
 /// Polls `done` until it holds, for at most ten seconds.
 async fn eventually(mut done: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -98,14 +123,14 @@ async fn a_subscriber_that_keeps_up_gets_every_transition_in_order() {
 
 #[actix::test]
 async fn a_stuck_subscriber_holds_a_bounded_backlog_and_learns_what_it_missed() {
-    let gate = Arc::new(tokio::sync::Notify::new());
-    let (addr, got) = recorder(Some(gate.clone()));
-    let feed = StateFeed::new(addr.recipient());
-    let connection = ConnectionId::next();
+    let StuckFeed {
+        feed,
+        got,
+        gate,
+        connection,
+        ..
+    } = stuck_feed().await;
     let total = 10 * MAX_STATE_BACKLOG as u32;
-    assert!(!feed.publish(transition(connection, 0)));
-    // The first one is in the handler, stuck there.
-    assert!(eventually(|| got.lock().unwrap().len() == 1).await);
     let mut dropped = 0;
     for number in 1..total {
         dropped += u64::from(feed.publish(transition(connection, number)));
@@ -144,18 +169,19 @@ async fn a_stuck_subscriber_holds_a_bounded_backlog_and_learns_what_it_missed() 
 
 #[actix::test]
 async fn a_subscriber_that_stops_leaves_nothing_waiting() {
-    let gate = Arc::new(tokio::sync::Notify::new());
-    let (addr, got) = recorder(Some(gate.clone()));
-    let feed = StateFeed::new(addr.clone().recipient());
-    let connection = ConnectionId::next();
-    feed.publish(transition(connection, 0));
-    assert!(eventually(|| got.lock().unwrap().len() == 1).await);
+    let StuckFeed {
+        feed,
+        recorder,
+        gate,
+        connection,
+        ..
+    } = stuck_feed().await;
     for number in 1..50 {
         feed.publish(transition(connection, number));
     }
     assert!(feed.waiting() > 0);
     // Stopped while stuck: what waits for it is let go.
-    addr.do_send(StopNow);
+    recorder.do_send(StopNow);
     gate.notify_one();
     assert!(eventually(|| !feed.connected() && feed.waiting() == 0).await);
 }
@@ -175,12 +201,13 @@ impl Handler<StopNow> for Recorder {
 
 #[actix::test]
 async fn a_feed_let_go_delivers_nothing_more() {
-    let gate = Arc::new(tokio::sync::Notify::new());
-    let (addr, got) = recorder(Some(gate.clone()));
-    let feed = StateFeed::new(addr.recipient());
-    let connection = ConnectionId::next();
-    feed.publish(transition(connection, 0));
-    assert!(eventually(|| got.lock().unwrap().len() == 1).await);
+    let StuckFeed {
+        feed,
+        got,
+        gate,
+        connection,
+        ..
+    } = stuck_feed().await;
     for number in 1..50 {
         feed.publish(transition(connection, number));
     }
